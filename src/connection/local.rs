@@ -1,0 +1,1 @@
+//! The local connection: commands run on the controller through tokio::process.

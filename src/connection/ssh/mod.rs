@@ -1,0 +1,1 @@
+//! The SSH connection (russh): one session per host, one channel per command.

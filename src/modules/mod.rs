@@ -1,1 +1,130 @@
-//! modules
+//! What a task does on a host.
+//!
+//! A module is one file: its parameters (typed, unknown keys refused with a suggestion), how it
+//! reads the current state, a pure function from (params, state) to what must change, and its
+//! unit tests. The registry below is the one alphabetized list of every module, and the YAML
+//! name, the file name and the module name are the same word.
+
+pub mod args;
+pub mod command;
+pub mod context;
+pub mod error;
+pub mod ping;
+pub mod raw;
+pub mod run_command;
+pub mod shell;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use args::ModuleArgs;
+pub use context::ModuleCtx;
+pub use error::ModuleError;
+
+use crate::event::TaskResult;
+
+/// A module's entry point: validated arguments in, a result out.
+pub type RunFn =
+    for<'a> fn(
+        &'a ModuleCtx<'a>,
+        ModuleArgs,
+    ) -> Pin<Box<dyn Future<Output = Result<TaskResult, ModuleError>> + Send + 'a>>;
+
+/// One registered module.
+pub struct ModuleDef {
+    /// The YAML name (also the file name).
+    pub name: &'static str,
+    /// Takes a free-form string (`shell: echo hi`), as Ansible's command/shell/raw do.
+    pub free_form: bool,
+    /// Every parameter the module accepts, for validation and "did you mean".
+    pub params: &'static [&'static str],
+    pub run: RunFn,
+}
+
+/// Every module Baton has, alphabetized.
+pub static REGISTRY: &[&ModuleDef] = &[
+    &command::MODULE,
+    &ping::MODULE,
+    &raw::MODULE,
+    &shell::MODULE,
+];
+
+/// Finds a module by its short or fully qualified name (`copy`, `ansible.builtin.copy`,
+/// `ansible.legacy.copy`).
+pub fn lookup(name: &str) -> Result<&'static ModuleDef, ModuleError> {
+    let short = name
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name);
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|m| m.name == short)
+        .ok_or_else(|| ModuleError::UnknownModule {
+            name: name.to_string(),
+            suggestion: closest(short, REGISTRY.iter().map(|m| m.name)),
+        })
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+impl std::fmt::Debug for ModuleDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModuleDef({})", self.name)
+    }
+}
+
+/// Boxes a module's async function into a [`RunFn`].
+#[macro_export]
+macro_rules! module_entry {
+    ($f:path) => {{
+        fn entry<'a>(
+            ctx: &'a $crate::modules::ModuleCtx<'a>,
+            args: $crate::modules::ModuleArgs,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<$crate::event::TaskResult, $crate::modules::ModuleError>,
+                    > + Send
+                    + 'a,
+            >,
+        > {
+            Box::pin($f(ctx, args))
+        }
+        entry
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_alphabetized_and_names_are_unique() {
+        let names: Vec<_> = REGISTRY.iter().map(|m| m.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn fqcn_names_resolve() {
+        assert_eq!(lookup("ansible.builtin.shell").unwrap().name, "shell");
+        assert_eq!(lookup("ansible.legacy.command").unwrap().name, "command");
+    }
+
+    #[test]
+    fn unknown_module_suggests_the_closest() {
+        let err = lookup("shel").unwrap_err();
+        assert!(err.to_string().contains("did you mean `shell`"), "{err}");
+    }
+}

@@ -1,1 +1,45 @@
-//! report
+//! Consumers of the engine's event stream: terminal output (ad-hoc and, later, playbook
+//! style), JSON lines, progress bars. Only this layer prints.
+
+pub mod adhoc_text;
+pub mod json_lines;
+pub mod progress;
+pub mod style;
+
+use crate::event::HostStats;
+
+/// Ansible's exit codes: 2 when any host failed, else 4 when any was unreachable, else 0.
+pub fn exit_code<'a>(stats: impl IntoIterator<Item = &'a HostStats>) -> u8 {
+    let (mut failed, mut unreachable) = (false, false);
+    for s in stats {
+        failed |= s.failed > 0;
+        unreachable |= s.unreachable > 0;
+    }
+    if failed {
+        2
+    } else if unreachable {
+        4
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_wins_over_unreachable() {
+        let f = HostStats {
+            failed: 1,
+            ..HostStats::default()
+        };
+        let u = HostStats {
+            unreachable: 1,
+            ..HostStats::default()
+        };
+        assert_eq!(exit_code([&f, &u]), 2);
+        assert_eq!(exit_code([&u]), 4);
+        assert_eq!(exit_code([&HostStats::default()]), 0);
+    }
+}

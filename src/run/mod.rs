@@ -1,1 +1,3 @@
-//! run
+//! The engine: selects hosts, connects to all of them at once, runs modules and emits events.
+
+pub mod forks;

@@ -1,3 +1,4 @@
 //! The engine: selects hosts, connects to all of them at once, runs modules and emits events.
 
+pub mod adhoc;
 pub mod forks;

@@ -26,11 +26,7 @@ pub struct AdhocText {
 
 impl AdhocText {
     pub fn new(one_line: bool, color: bool, progress: bool) -> AdhocText {
-        AdhocText {
-            one_line,
-            color,
-            progress: Progress::new(progress),
-        }
+        AdhocText { one_line, color, progress: Progress::new(progress) }
     }
 
     fn caption(&self, result: &TaskResult) -> (String, Color) {
@@ -52,16 +48,9 @@ impl AdhocText {
             let rc = result.rc.unwrap_or(-1);
             let stdout = result.stdout.as_deref().unwrap_or("");
             let stderr = result.stderr.as_deref().unwrap_or("");
-            let msg = if result.status == Status::Failed {
-                result.msg.as_deref().unwrap_or("")
-            } else {
-                ""
-            };
+            let msg = if result.status == Status::Failed { result.msg.as_deref().unwrap_or("") } else { "" };
             if self.one_line {
-                let mut line = format!(
-                    "{host} | {caption} | rc={rc} | (stdout) {}",
-                    escape_newlines(stdout)
-                );
+                let mut line = format!("{host} | {caption} | rc={rc} | (stdout) {}", escape_newlines(stdout));
                 if !stderr.is_empty() {
                     line.push_str(&format!(" (stderr) {}", escape_newlines(stderr)));
                 }
@@ -81,12 +70,9 @@ impl AdhocText {
         } else {
             let json = json_view(result);
             if self.one_line {
-                format!(
-                    "{host} | {caption} => {}",
-                    serde_json::to_string(&json).unwrap_or_default()
-                )
+                format!("{host} | {caption} => {}", serde_json::to_string(&json).unwrap_or_default())
             } else {
-                format!("{host} | {caption} => {}", pretty(&json))
+                format!("{host} | {caption} => {}", super::pretty_json(&json))
             }
         };
         paint(self.color, color, &text)
@@ -137,17 +123,6 @@ fn json_view(result: &TaskResult) -> Value {
     Value::Object(m)
 }
 
-/// JSON with four-space indentation, as Ansible prints it.
-fn pretty(value: &Value) -> String {
-    let mut buf = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    if serde::Serialize::serialize(value, &mut ser).is_err() {
-        return value.to_string();
-    }
-    String::from_utf8_lossy(&buf).into_owned()
-}
-
 fn escape_newlines(s: &str) -> String {
     s.trim_end_matches('\n').replace('\n', "\\n")
 }
@@ -166,14 +141,8 @@ mod tests {
         r.rc = Some(0);
         r.stdout = Some("hello".into());
         r.stderr = Some(String::new());
-        assert_eq!(
-            printer(false).render("web1", &r),
-            "web1 | CHANGED | rc=0 >>\nhello"
-        );
-        assert_eq!(
-            printer(true).render("web1", &r),
-            "web1 | CHANGED | rc=0 | (stdout) hello"
-        );
+        assert_eq!(printer(false).render("web1", &r), "web1 | CHANGED | rc=0 >>\nhello");
+        assert_eq!(printer(true).render("web1", &r), "web1 | CHANGED | rc=0 | (stdout) hello");
     }
 
     #[test]
@@ -196,10 +165,7 @@ mod tests {
             printer(false).render("h", &r),
             "h | SUCCESS => {\n    \"changed\": false,\n    \"ping\": \"pong\"\n}"
         );
-        assert_eq!(
-            printer(true).render("h", &r),
-            "h | SUCCESS => {\"changed\":false,\"ping\":\"pong\"}"
-        );
+        assert_eq!(printer(true).render("h", &r), "h | SUCCESS => {\"changed\":false,\"ping\":\"pong\"}");
     }
 
     #[test]

@@ -11,9 +11,7 @@ pub struct JsonLines {
 
 impl JsonLines {
     pub fn new() -> JsonLines {
-        JsonLines {
-            out: Mutex::new(std::io::stdout()),
-        }
+        JsonLines { out: Mutex::new(std::io::stdout()) }
     }
 }
 

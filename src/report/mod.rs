@@ -24,20 +24,25 @@ pub fn exit_code<'a>(stats: impl IntoIterator<Item = &'a HostStats>) -> u8 {
     }
 }
 
+/// JSON with four-space indentation, as Ansible and ansible-inventory print it.
+pub fn pretty_json(value: &serde_json::Value) -> String {
+    let mut buf = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+    if serde::Serialize::serialize(value, &mut ser).is_err() {
+        return value.to_string();
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn failed_wins_over_unreachable() {
-        let f = HostStats {
-            failed: 1,
-            ..HostStats::default()
-        };
-        let u = HostStats {
-            unreachable: 1,
-            ..HostStats::default()
-        };
+        let f = HostStats { failed: 1, ..HostStats::default() };
+        let u = HostStats { unreachable: 1, ..HostStats::default() };
         assert_eq!(exit_code([&f, &u]), 2);
         assert_eq!(exit_code([&u]), 4);
         assert_eq!(exit_code([&HostStats::default()]), 0);

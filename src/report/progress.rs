@@ -13,9 +13,7 @@ impl Progress {
     pub fn new(enabled: bool) -> Progress {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{spinner} {pos}/{len} hosts {wide_msg}")
-            {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} hosts {wide_msg}") {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(std::time::Duration::from_millis(120));

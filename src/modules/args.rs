@@ -20,9 +20,7 @@ impl ModuleArgs {
         let mut raw: Vec<&str> = Vec::new();
         for token in split_args(text) {
             match token.split_once('=') {
-                Some((key, value))
-                    if is_identifier(key) && (!def.free_form || def.params.contains(&key)) =>
-                {
+                Some((key, value)) if is_identifier(key) && (!def.free_form || def.params.contains(&key)) => {
                     map.insert(key.to_string(), Value::String(unquote(value)));
                 }
                 _ if def.free_form => raw.push(token),
@@ -71,9 +69,9 @@ impl ModuleArgs {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v @ Value::String(s)) => parse_bool(s)
-                .map(Some)
-                .ok_or_else(|| bad(module, key, "a boolean", v)),
+            Some(v @ Value::String(s)) => {
+                parse_bool(s).map(Some).ok_or_else(|| bad(module, key, "a boolean", v))
+            }
             Some(v @ Value::Number(n)) => match n.as_i64() {
                 Some(0) => Ok(Some(false)),
                 Some(1) => Ok(Some(true)),
@@ -192,21 +190,14 @@ mod tests {
 
     #[test]
     fn split_keeps_quoted_and_jinja_tokens_whole() {
-        assert_eq!(
-            split_args(r#"echo "a b" 'c d'  e"#),
-            vec!["echo", "\"a b\"", "'c d'", "e"]
-        );
-        assert_eq!(
-            split_args("msg={{ a | default('x y') }} z"),
-            vec!["msg={{ a | default('x y') }}", "z"]
-        );
+        assert_eq!(split_args(r#"echo "a b" 'c d'  e"#), vec!["echo", "\"a b\"", "'c d'", "e"]);
+        assert_eq!(split_args("msg={{ a | default('x y') }} z"), vec!["msg={{ a | default('x y') }}", "z"]);
         assert_eq!(split_args(r#"a="x \" y" b"#), vec![r#"a="x \" y""#, "b"]);
     }
 
     #[test]
     fn free_form_keeps_foreign_kv_in_the_command() {
-        let args =
-            ModuleArgs::parse_kv(&command::MODULE, "echo a=b chdir=/tmp creates='/x y'").unwrap();
+        let args = ModuleArgs::parse_kv(&command::MODULE, "echo a=b chdir=/tmp creates='/x y'").unwrap();
         assert_eq!(args.0[RAW_PARAMS], "echo a=b");
         assert_eq!(args.0["chdir"], "/tmp");
         assert_eq!(args.0["creates"], "/x y");
@@ -222,21 +213,12 @@ mod tests {
     fn unknown_param_suggests_the_closest() {
         let args = ModuleArgs::parse_kv(&ping::MODULE, "dta=x").unwrap();
         let err = args.validate(&ping::MODULE).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "module `ping` has no parameter `dta`, did you mean `data`?"
-        );
+        assert_eq!(err.to_string(), "module `ping` has no parameter `dta`, did you mean `data`?");
     }
 
     #[test]
     fn booleans_in_ansible_spellings() {
-        for (s, b) in [
-            ("yes", true),
-            ("NO", false),
-            ("on", true),
-            ("False", false),
-            ("1", true),
-        ] {
+        for (s, b) in [("yes", true), ("NO", false), ("on", true), ("False", false), ("1", true)] {
             assert_eq!(parse_bool(s), Some(b), "{s}");
         }
         assert_eq!(parse_bool("maybe"), None);

@@ -46,35 +46,22 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
 pub fn spec(args: &ModuleArgs) -> Result<CommandSpec, ModuleError> {
     let m = MODULE.name;
     let expand = args.bool(m, "expand_argument_vars")?.unwrap_or(true);
-    let argv: Vec<String> = match (
-        args.str(m, RAW_PARAMS)?.or(args.str(m, "cmd")?),
-        args.str_list(m, "argv")?,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "give the command as free form or `cmd`, or as `argv`, not both",
-            ));
-        }
-        (Some(text), None) => shlex::split(&text).ok_or_else(|| {
-            bad(&format!(
-                "cannot split `{text}` into arguments (unbalanced quotes?)"
-            ))
-        })?,
-        (None, Some(argv)) => argv,
-        (None, None) => return Err(bad("no command given")),
-    };
+    let argv: Vec<String> =
+        match (args.str(m, RAW_PARAMS)?.or(args.str(m, "cmd")?), args.str_list(m, "argv")?) {
+            (Some(_), Some(_)) => {
+                return Err(bad("give the command as free form or `cmd`, or as `argv`, not both"));
+            }
+            (Some(text), None) => shlex::split(&text)
+                .ok_or_else(|| bad(&format!("cannot split `{text}` into arguments (unbalanced quotes?)")))?,
+            (None, Some(argv)) => argv,
+            (None, None) => return Err(bad("no command given")),
+        };
     if argv.is_empty() {
         return Err(bad("no command given"));
     }
     let line = argv
         .iter()
-        .map(|a| {
-            if expand {
-                quote_expanding_vars(a)
-            } else {
-                quote(a).into_owned()
-            }
-        })
+        .map(|a| if expand { quote_expanding_vars(a) } else { quote(a).into_owned() })
         .collect::<Vec<_>>()
         .join(" ");
     Ok(CommandSpec {
@@ -100,10 +87,7 @@ pub fn stdin(args: &ModuleArgs, m: &str) -> Result<Option<Vec<u8>>, ModuleError>
 }
 
 fn bad(message: &str) -> ModuleError {
-    ModuleError::BadArgs {
-        module: MODULE.name.to_string(),
-        message: message.to_string(),
-    }
+    ModuleError::BadArgs { module: MODULE.name.to_string(), message: message.to_string() }
 }
 
 /// Quotes one argument so the shell expands `$NAME`/`${NAME}` in it (like Python's
@@ -122,15 +106,12 @@ pub fn quote_expanding_vars(arg: &str) -> String {
                 let next = chars.get(i + 1).copied();
                 let is_var = matches!(next, Some(n) if n.is_ascii_alphabetic() || n == '_')
                     || (next == Some('{')
-                        && chars[i + 2..]
-                            .iter()
-                            .position(|&x| x == '}')
-                            .is_some_and(|end| {
-                                end > 0
-                                    && chars[i + 2..i + 2 + end]
-                                        .iter()
-                                        .all(|x| x.is_ascii_alphanumeric() || *x == '_')
-                            }));
+                        && chars[i + 2..].iter().position(|&x| x == '}').is_some_and(|end| {
+                            end > 0
+                                && chars[i + 2..i + 2 + end]
+                                    .iter()
+                                    .all(|x| x.is_ascii_alphanumeric() || *x == '_')
+                        }));
                 out.push_str(if is_var { "$" } else { "\\$" });
             }
             '"' | '\\' | '`' => {
@@ -155,10 +136,7 @@ mod tests {
 
     #[test]
     fn arguments_are_quoted_not_interpreted() {
-        assert_eq!(
-            spec_of("echo 'a b' ; rm -rf /").line,
-            "echo 'a b' ';' rm -rf /"
-        );
+        assert_eq!(spec_of("echo 'a b' ; rm -rf /").line, "echo 'a b' ';' rm -rf /");
         assert_eq!(spec_of("ls *.txt").line, "ls '*.txt'");
     }
 

@@ -11,6 +11,8 @@ pub struct ModuleCtx<'a> {
     pub r#become: Option<Become>,
     /// Ansible's check mode: report what would change, change nothing.
     pub check_mode: bool,
+    /// Ansible's diff mode: report before/after of what changes.
+    pub diff: bool,
     /// Per-task environment (Ansible's `environment:`).
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
@@ -19,11 +21,7 @@ pub struct ModuleCtx<'a> {
 impl ModuleCtx<'_> {
     /// Runs a shell command line with the task's become, environment and timeout.
     pub async fn exec(&self, cmd: impl Into<String>) -> Result<ExecOutput, ConnError> {
-        self.exec_with(Command {
-            cmd: cmd.into(),
-            ..Command::default()
-        })
-        .await
+        self.exec_with(Command { cmd: cmd.into(), ..Command::default() }).await
     }
 
     /// Runs a prepared command, filling in what the task sets and the command does not.

@@ -6,16 +6,9 @@ use crate::connection::ConnError;
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
     #[error("unknown module `{name}`{}", suggest(suggestion))]
-    UnknownModule {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownModule { name: String, suggestion: Option<String> },
     #[error("module `{module}` has no parameter `{param}`{}", suggest(suggestion))]
-    UnknownParam {
-        module: String,
-        param: String,
-        suggestion: Option<String>,
-    },
+    UnknownParam { module: String, param: String, suggestion: Option<String> },
     #[error("module `{module}` needs the parameter `{param}`")]
     MissingParam { module: String, param: String },
     #[error("module `{module}`: {message}")]
@@ -25,7 +18,5 @@ pub enum ModuleError {
 }
 
 fn suggest(s: &Option<String>) -> String {
-    s.as_ref()
-        .map(|s| format!(", did you mean `{s}`?"))
-        .unwrap_or_default()
+    s.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_default()
 }

@@ -10,6 +10,7 @@ pub mod command;
 pub mod context;
 pub mod error;
 pub mod ping;
+pub mod plan;
 pub mod raw;
 pub mod run_command;
 pub mod shell;
@@ -24,11 +25,10 @@ pub use error::ModuleError;
 use crate::event::TaskResult;
 
 /// A module's entry point: validated arguments in, a result out.
-pub type RunFn =
-    for<'a> fn(
-        &'a ModuleCtx<'a>,
-        ModuleArgs,
-    ) -> Pin<Box<dyn Future<Output = Result<TaskResult, ModuleError>> + Send + 'a>>;
+pub type RunFn = for<'a> fn(
+    &'a ModuleCtx<'a>,
+    ModuleArgs,
+) -> Pin<Box<dyn Future<Output = Result<TaskResult, ModuleError>> + Send + 'a>>;
 
 /// One registered module.
 pub struct ModuleDef {
@@ -42,12 +42,7 @@ pub struct ModuleDef {
 }
 
 /// Every module Baton has, alphabetized.
-pub static REGISTRY: &[&ModuleDef] = &[
-    &command::MODULE,
-    &ping::MODULE,
-    &raw::MODULE,
-    &shell::MODULE,
-];
+pub static REGISTRY: &[&ModuleDef] = &[&command::MODULE, &ping::MODULE, &raw::MODULE, &shell::MODULE];
 
 /// Finds a module by its short or fully qualified name (`copy`, `ansible.builtin.copy`,
 /// `ansible.legacy.copy`).
@@ -56,14 +51,10 @@ pub fn lookup(name: &str) -> Result<&'static ModuleDef, ModuleError> {
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
         .unwrap_or(name);
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|m| m.name == short)
-        .ok_or_else(|| ModuleError::UnknownModule {
-            name: name.to_string(),
-            suggestion: closest(short, REGISTRY.iter().map(|m| m.name)),
-        })
+    REGISTRY.iter().copied().find(|m| m.name == short).ok_or_else(|| ModuleError::UnknownModule {
+        name: name.to_string(),
+        suggestion: closest(short, REGISTRY.iter().map(|m| m.name)),
+    })
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.

@@ -14,21 +14,14 @@ use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, args::RAW_PARAMS};
 use crate::connection::quote::quote;
 use crate::event::TaskResult;
 
-pub static MODULE: ModuleDef = ModuleDef {
-    name: "raw",
-    free_form: true,
-    params: &["executable"],
-    run: crate::module_entry!(run),
-};
+pub static MODULE: ModuleDef =
+    ModuleDef { name: "raw", free_form: true, params: &["executable"], run: crate::module_entry!(run) };
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
     let m = MODULE.name;
     let text = args
         .str(m, RAW_PARAMS)?
-        .ok_or_else(|| ModuleError::BadArgs {
-            module: m.to_string(),
-            message: "no command given".into(),
-        })?;
+        .ok_or_else(|| ModuleError::BadArgs { module: m.to_string(), message: "no command given".into() })?;
     let line = match args.str(m, "executable")? {
         Some(shell) => format!("{} -c {}", quote(&shell), quote(&text)),
         None => text.clone(),

@@ -20,10 +20,7 @@ pub struct Guard {
 
 impl Guard {
     pub fn from_args(args: &ModuleArgs, module: &str) -> Result<Guard, ModuleError> {
-        Ok(Guard {
-            creates: args.str(module, "creates")?,
-            removes: args.str(module, "removes")?,
-        })
+        Ok(Guard { creates: args.str(module, "creates")?, removes: args.str(module, "removes")? })
     }
 
     fn is_set(&self) -> bool {
@@ -34,10 +31,7 @@ impl Guard {
     fn skip_test(&self) -> Vec<(String, String)> {
         let mut tests = Vec::new();
         if let Some(p) = &self.creates {
-            tests.push((
-                format!("[ -e {} ]", quote(p)),
-                format!("Did not run command since '{p}' exists"),
-            ));
+            tests.push((format!("[ -e {} ]", quote(p)), format!("Did not run command since '{p}' exists")));
         }
         if let Some(p) = &self.removes {
             tests.push((
@@ -83,9 +77,7 @@ pub async fn run_spec(
     }
     let mut line = String::new();
     for (i, (test, _)) in tests.iter().enumerate() {
-        line.push_str(&format!(
-            "if {test}; then echo {SKIP_MARK}{i} >&2; exit {SKIP_RC}; fi; "
-        ));
+        line.push_str(&format!("if {test}; then echo {SKIP_MARK}{i} >&2; exit {SKIP_RC}; fi; "));
     }
     if ctx.check_mode {
         line.push_str("exit 0");
@@ -95,27 +87,16 @@ pub async fn run_spec(
         }
         line.push_str(&spec.line);
     }
-    let out = ctx
-        .exec_with(Command {
-            cmd: line,
-            stdin: spec.stdin.clone(),
-            ..Command::default()
-        })
-        .await?;
+    let out = ctx.exec_with(Command { cmd: line, stdin: spec.stdin.clone(), ..Command::default() }).await?;
     let stderr = out.stderr_str();
     if out.rc == Some(SKIP_RC)
-        && let Some(i) = tests
-            .iter()
-            .enumerate()
-            .position(|(i, _)| stderr.trim_end() == format!("{SKIP_MARK}{i}"))
+        && let Some(i) =
+            tests.iter().enumerate().position(|(i, _)| stderr.trim_end() == format!("{SKIP_MARK}{i}"))
     {
         let msg = tests[i].1.clone();
         let mut r = TaskResult::new(Status::Ok);
         r.rc = Some(0);
-        r.stdout = Some(format!(
-            "skipped, since {}",
-            msg.trim_start_matches("Did not run command since ")
-        ));
+        r.stdout = Some(format!("skipped, since {}", msg.trim_start_matches("Did not run command since ")));
         r.stderr = Some(String::new());
         r.msg = Some(msg);
         r.data.insert("cmd".into(), spec.shown.clone());
@@ -156,11 +137,5 @@ pub async fn run_spec(
 pub fn delta(started: Instant) -> String {
     let d = started.elapsed();
     let secs = d.as_secs();
-    format!(
-        "{}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60,
-        d.subsec_micros()
-    )
+    format!("{}:{:02}:{:02}.{:06}", secs / 3600, (secs / 60) % 60, secs % 60, d.subsec_micros())
 }

@@ -43,10 +43,7 @@ pub fn spec(args: &ModuleArgs) -> Result<CommandSpec, ModuleError> {
     let text = args
         .str(m, RAW_PARAMS)?
         .or(args.str(m, "cmd")?)
-        .ok_or_else(|| ModuleError::BadArgs {
-            module: m.to_string(),
-            message: "no command given".into(),
-        })?;
+        .ok_or_else(|| ModuleError::BadArgs { module: m.to_string(), message: "no command given".into() })?;
     // The connection already runs the line with /bin/sh; another shell is asked for by name.
     let line = match args.str(m, "executable")? {
         Some(shell) => format!("{} -c {}", quote(&shell), quote(&text)),
@@ -69,16 +66,14 @@ mod tests {
 
     #[test]
     fn the_line_goes_to_the_shell_as_written() {
-        let s = spec(&ModuleArgs::parse_kv(&MODULE, "cat /etc/passwd | wc -l chdir=/tmp").unwrap())
-            .unwrap();
+        let s = spec(&ModuleArgs::parse_kv(&MODULE, "cat /etc/passwd | wc -l chdir=/tmp").unwrap()).unwrap();
         assert_eq!(s.line, "cat /etc/passwd | wc -l");
         assert_eq!(s.chdir.as_deref(), Some("/tmp"));
     }
 
     #[test]
     fn another_executable_gets_the_line_quoted() {
-        let s =
-            spec(&ModuleArgs::parse_kv(&MODULE, "echo $0 executable=/bin/bash").unwrap()).unwrap();
+        let s = spec(&ModuleArgs::parse_kv(&MODULE, "echo $0 executable=/bin/bash").unwrap()).unwrap();
         assert_eq!(s.line, "/bin/bash -c 'echo $0'");
     }
 }

@@ -85,6 +85,7 @@ async fn run_one(job: &AdhocJob, target: Target, sink: &dyn EventSink, task: &st
         conn: conn.as_ref(),
         r#become: target.r#become.clone(),
         check_mode: job.check_mode,
+        diff: false,
         env: Vec::new(),
         timeout: None,
     };

@@ -1,0 +1,354 @@
+//! The configured minijinja environment and the entry points the engine uses:
+//! [`Templater::render_value`] for task arguments, [`Templater::eval_condition`] for `when:`.
+
+use minijinja::value::ValueKind;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
+
+use super::convert;
+use super::error::{TemplateError, TemplateErrorKind};
+use super::format;
+
+/// Ansible's `omit` placeholder: a module argument whose value is this string is dropped.
+pub const OMIT: &str = "__omit_place_holder__baton";
+
+/// Owns the minijinja environment with Ansible's filters, tests and settings. Build once per
+/// run and share it through an `Arc`.
+pub struct Templater {
+    env: Environment<'static>,
+}
+
+impl Default for Templater {
+    fn default() -> Templater {
+        Templater::new()
+    }
+}
+
+impl std::fmt::Debug for Templater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templater")
+    }
+}
+
+/// Whether a string holds any Jinja syntax at all; strings without it are never rendered.
+pub fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+impl Templater {
+    /// An environment set up like Ansible's: strict undefined, `trim_blocks`, trailing newlines
+    /// kept (Ansible keeps them for both the template module and inline strings), no HTML
+    /// escaping, Python-style printing of booleans, `None` and collections.
+    pub fn new() -> Templater {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(false);
+        env.set_keep_trailing_newline(true);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_formatter(|out, _state, value| {
+            if value.is_undefined() {
+                return Err(minijinja::Error::from(ErrorKind::UndefinedError));
+            }
+            if value.kind() == ValueKind::None {
+                // Ansible 2.19 prints `None` as nothing inside a larger string.
+                return Ok(());
+            }
+            out.write_str(&format::display(value)).map_err(minijinja::Error::from)
+        });
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_global("omit", OMIT);
+        super::filters::register(&mut env);
+        super::tests::register(&mut env);
+        Templater { env }
+    }
+
+    /// The environment, for callers that need minijinja directly (e.g. `undeclared_variables`).
+    pub fn env(&self) -> &Environment<'static> {
+        &self.env
+    }
+
+    /// Renders a string to a string (the template module's view: always text).
+    pub fn render_str(&self, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        if !is_template(source) {
+            return Ok(source.to_string());
+        }
+        self.env
+            .render_str(source, ctx)
+            .map_err(|e| self.name_undefined(TemplateError::from_minijinja(&e, source), source, ctx, false))
+    }
+
+    /// Renders a string the way Ansible templates a variable or argument: a string that is
+    /// exactly one `{{ expr }}` gives the expression's own type (list, dict, int, bool);
+    /// anything else gives a string.
+    pub fn render_native(&self, source: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        if !is_template(source) {
+            return Ok(Value::from(source));
+        }
+        if let Some(expr) = single_expression(source) {
+            return self.eval_mj(expr, ctx);
+        }
+        self.render_str(source, ctx).map(Value::from)
+    }
+
+    /// Templates every string inside a value (lists and maps recursively, keys too).
+    pub fn render_value(
+        &self,
+        value: &serde_json::Value,
+        ctx: &Value,
+    ) -> Result<serde_json::Value, TemplateError> {
+        Ok(match value {
+            serde_json::Value::String(s) if is_template(s) => convert::to_json(&self.render_native(s, ctx)?)?,
+            serde_json::Value::Array(items) => serde_json::Value::Array(
+                items.iter().map(|v| self.render_value(v, ctx)).collect::<Result<_, _>>()?,
+            ),
+            serde_json::Value::Object(map) => {
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, v) in map {
+                    out.insert(self.render_str(k, ctx)?, self.render_value(v, ctx)?);
+                }
+                serde_json::Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Like [`Templater::render_value`] but stays a template value (used by lazy variables,
+    /// so a resolved list is not converted twice).
+    pub fn render_value_mj(&self, value: &serde_json::Value, ctx: &Value) -> Result<Value, TemplateError> {
+        Ok(match value {
+            serde_json::Value::String(s) => self.render_native(s, ctx)?,
+            serde_json::Value::Array(items) => Value::from(
+                items.iter().map(|v| self.render_value_mj(v, ctx)).collect::<Result<Vec<_>, _>>()?,
+            ),
+            serde_json::Value::Object(map) => {
+                let mut out = Vec::with_capacity(map.len());
+                for (k, v) in map {
+                    out.push((Value::from(self.render_str(k, ctx)?), self.render_value_mj(v, ctx)?));
+                }
+                Value::from_iter(out)
+            }
+            other => convert::to_mj(other),
+        })
+    }
+
+    /// Evaluates a bare expression (`x | default(3)`, `groups['web']`) to a JSON value.
+    pub fn eval_expr(&self, expr: &str, ctx: &Value) -> Result<serde_json::Value, TemplateError> {
+        convert::to_json(&self.eval_mj(expr, ctx)?)
+    }
+
+    /// Evaluates a bare expression to a template value; an undefined result is an error
+    /// naming the expression.
+    pub fn eval_mj(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let compiled =
+            self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        let named = |e: minijinja::Error| {
+            self.name_undefined(TemplateError::from_minijinja(&e, expr), expr, ctx, true)
+        };
+        let value = compiled.eval(ctx).map_err(named)?;
+        let value = convert::check(value).map_err(named)?;
+        if value.is_undefined() {
+            return Err(self.name_undefined(TemplateError::undefined(expr.trim()), expr, ctx, true));
+        }
+        Ok(value)
+    }
+
+    /// When minijinja's span covers more than the undefined name (`if port > 1`), finds the
+    /// first variable of the template that really is undefined in `ctx`.
+    fn name_undefined(&self, err: TemplateError, source: &str, ctx: &Value, expr: bool) -> TemplateError {
+        let TemplateErrorKind::Undefined(name) = &err.kind else { return err };
+        if !err.via.is_empty() || is_path(name) {
+            return err;
+        }
+        let names = if expr {
+            self.env.compile_expression(source).map(|e| e.undeclared_variables(true)).unwrap_or_default()
+        } else {
+            self.env.template_from_str(source).map(|t| t.undeclared_variables(true)).unwrap_or_default()
+        };
+        let mut names: Vec<String> = names.into_iter().collect();
+        names.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
+        for n in names {
+            if let Some(missing) = first_undefined(ctx, &n) {
+                return TemplateError::undefined(&missing);
+            }
+        }
+        err
+    }
+
+    /// A `when:` condition: a bare expression (`x == 1`), a template (`"{{ x }}"`, whose result
+    /// is judged again), or a boolean-looking string (`yes`, `False`).
+    pub fn eval_condition(&self, cond: &str, ctx: &Value) -> Result<bool, TemplateError> {
+        let trimmed = cond.trim();
+        if trimmed.is_empty() {
+            return Ok(true);
+        }
+        let value = if is_template(trimmed) {
+            self.render_native(trimmed, ctx)?
+        } else {
+            self.eval_mj(trimmed, ctx)?
+        };
+        Ok(match value.as_str() {
+            Some(s) if is_template(cond) => match parse_bool_word(s) {
+                Some(b) => b,
+                None if s.trim().is_empty() => false,
+                None => self.eval_mj(s, ctx)?.is_true(),
+            },
+            _ => value.is_true(),
+        })
+    }
+
+    /// `when:` as written in YAML: a bool, a string, or a list whose items must all hold.
+    pub fn eval_when(&self, cond: &serde_json::Value, ctx: &Value) -> Result<bool, TemplateError> {
+        match cond {
+            serde_json::Value::Null => Ok(true),
+            serde_json::Value::Bool(b) => Ok(*b),
+            serde_json::Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
+            serde_json::Value::String(s) => self.eval_condition(s, ctx),
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    if !self.eval_when(item, ctx)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            serde_json::Value::Object(_) => Err(TemplateError::other("a condition cannot be a mapping")),
+        }
+    }
+}
+
+/// Ansible's boolean words (`yes`, `on`, `true`, `1` and their opposites), case-insensitive.
+pub fn parse_bool_word(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "yes" | "on" | "true" | "1" | "y" | "t" => Some(true),
+        "no" | "off" | "false" | "0" | "n" | "f" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether an expression is a plain variable path (`a`, `a.b`, `a['b']`).
+fn is_path(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || "_.[]'\"".contains(c))
+}
+
+/// The shortest prefix of a dotted path that is undefined in `ctx` (`a` if `a` is missing,
+/// `a.b` if `a` exists without `b`).
+fn first_undefined(ctx: &Value, path: &str) -> Option<String> {
+    let mut current = ctx.clone();
+    let mut seen = Vec::new();
+    for part in path.split('.') {
+        seen.push(part);
+        current = current.get_attr(part).unwrap_or(Value::UNDEFINED);
+        if current.is_undefined() {
+            return Some(seen.join("."));
+        }
+    }
+    None
+}
+
+/// The inside of a string that is exactly one `{{ ... }}` block, if it is.
+fn single_expression(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
+        return None;
+    }
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    Some(inner)
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Value {
+        Value::from_serialize(json!({
+            "port": 8080, "name": "web", "flag": true, "list": [1, 2], "none": null,
+            "m": {"a": 1}, "yes_word": "yes",
+        }))
+    }
+
+    #[test]
+    fn plain_strings_untouched() {
+        let t = Templater::new();
+        assert_eq!(t.render_value(&json!("just text {x}"), &ctx()).unwrap(), json!("just text {x}"));
+    }
+
+    #[test]
+    fn single_expression_keeps_type() {
+        let t = Templater::new();
+        assert_eq!(t.render_value(&json!("{{ port }}"), &ctx()).unwrap(), json!(8080));
+        assert_eq!(t.render_value(&json!("{{ list }}"), &ctx()).unwrap(), json!([1, 2]));
+        assert_eq!(t.render_value(&json!("{{ m }}"), &ctx()).unwrap(), json!({"a": 1}));
+        assert_eq!(t.render_value(&json!("{{ flag }}"), &ctx()).unwrap(), json!(true));
+        assert_eq!(t.render_value(&json!("{{ none }}"), &ctx()).unwrap(), json!(null));
+        assert_eq!(t.render_value(&json!("{{- port -}}"), &ctx()).unwrap(), json!(8080));
+    }
+
+    #[test]
+    fn mixed_strings_are_strings() {
+        let t = Templater::new();
+        assert_eq!(t.render_value(&json!("{{ port }} "), &ctx()).unwrap(), json!("8080 "));
+        assert_eq!(t.render_value(&json!("{{ port }}{{ port }}"), &ctx()).unwrap(), json!("80808080"));
+        assert_eq!(
+            t.render_value(&json!("a {{ flag }} {{ none }} {{ list }}"), &ctx()).unwrap(),
+            json!("a True  [1, 2]")
+        );
+    }
+
+    #[test]
+    fn nested_values_and_keys() {
+        let t = Templater::new();
+        let v = json!({"{{ name }}_port": ["{{ port }}", {"x": "{{ name }}.example"}], "n": 3});
+        assert_eq!(
+            t.render_value(&v, &ctx()).unwrap(),
+            json!({"web_port": [8080, {"x": "web.example"}], "n": 3})
+        );
+    }
+
+    #[test]
+    fn undefined_is_named() {
+        let t = Templater::new();
+        let e = t.render_value(&json!("{{ app_port }}"), &ctx()).unwrap_err();
+        assert_eq!(e.to_string(), "`app_port` is undefined");
+        let e = t.render_value(&json!("port={{ app_port }}"), &ctx()).unwrap_err();
+        assert_eq!(e.to_string(), "`app_port` is undefined");
+        let e = t.render_str("{% if app_port > 1 %}x{% endif %}", &ctx()).unwrap_err();
+        assert_eq!(e.undefined_name(), Some("app_port"), "{e}");
+    }
+
+    #[test]
+    fn trailing_newline_kept_and_blocks_trimmed() {
+        let t = Templater::new();
+        assert_eq!(t.render_str("{% if flag %}\nyes\n{% endif %}\n", &ctx()).unwrap(), "yes\n");
+        assert_eq!(t.render_str("{{ name }}\n", &ctx()).unwrap(), "web\n");
+    }
+
+    #[test]
+    fn conditions() {
+        let t = Templater::new();
+        assert!(t.eval_condition("port == 8080", &ctx()).unwrap());
+        assert!(t.eval_condition("{{ flag }}", &ctx()).unwrap());
+        assert!(t.eval_condition("{{ yes_word }}", &ctx()).unwrap());
+        assert!(!t.eval_condition("list | length > 2", &ctx()).unwrap());
+        assert!(t.eval_condition("missing is not defined", &ctx()).unwrap());
+        assert!(t.eval_condition("missing | default(true)", &ctx()).unwrap());
+        assert_eq!(t.eval_condition("missing", &ctx()).unwrap_err().undefined_name(), Some("missing"));
+        assert!(t.eval_when(&json!(["flag", "port > 1"]), &ctx()).unwrap());
+        assert!(!t.eval_when(&json!(false), &ctx()).unwrap());
+    }
+
+    #[test]
+    fn python_methods_work() {
+        let t = Templater::new();
+        assert_eq!(t.eval_expr("'a b'.split()", &ctx()).unwrap(), json!(["a", "b"]));
+        assert_eq!(t.eval_expr("'abc'.startswith('a')", &ctx()).unwrap(), json!(true));
+        assert_eq!(t.eval_expr("m.items() | list", &ctx()).unwrap(), json!([["a", 1]]));
+    }
+
+    #[test]
+    fn templater_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Templater>();
+    }
+}

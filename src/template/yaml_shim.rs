@@ -1,0 +1,137 @@
+//! Temporary YAML helpers for `to_yaml`/`from_yaml` until `crate::yaml` offers its parser and
+//! emitter; then these become thin calls into it.
+
+use serde_json::Value as Json;
+
+/// Parses YAML text into JSON. JSON (a YAML subset) and flat `key: value` documents only.
+pub fn parse(text: &str) -> Result<Json, String> {
+    if let Ok(v) = serde_json::from_str::<Json>(text) {
+        return Ok(v);
+    }
+    let mut map = serde_json::Map::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.trim_start().starts_with('#') || line == "---" {
+            continue;
+        }
+        let Some((k, v)) = line.split_once(':') else {
+            return Ok(scalar(text.trim()));
+        };
+        map.insert(k.trim().to_string(), scalar(v.trim()));
+    }
+    Ok(Json::Object(map))
+}
+
+fn scalar(s: &str) -> Json {
+    if let Some(inner) = s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return Json::String(inner.replace("''", "'"));
+    }
+    if let Ok(v) = serde_json::from_str::<Json>(s) {
+        return v;
+    }
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => Json::Null,
+        "yes" | "Yes" | "true" | "True" | "on" | "On" => Json::Bool(true),
+        "no" | "No" | "false" | "False" | "off" | "Off" => Json::Bool(false),
+        _ => Json::String(s.to_string()),
+    }
+}
+
+/// Block-style YAML with `indent` spaces per nested mapping (lists sit at their key's column,
+/// as PyYAML writes them).
+pub fn to_yaml(value: &Json, indent: usize) -> String {
+    let mut out = String::new();
+    match value {
+        Json::Object(m) if !m.is_empty() => write_map(value, indent, 0, &mut out),
+        Json::Array(a) if !a.is_empty() => write_seq(value, indent, 0, &mut out),
+        other => {
+            out.push_str(&inline(other));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn write_map(value: &Json, indent: usize, col: usize, out: &mut String) {
+    let Json::Object(map) = value else { return };
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&" ".repeat(col));
+        }
+        out.push_str(&quote_str(k));
+        out.push(':');
+        write_child(v, indent, col, col + indent, out);
+    }
+}
+
+fn write_seq(value: &Json, indent: usize, col: usize, out: &mut String) {
+    let Json::Array(items) = value else { return };
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&" ".repeat(col));
+        }
+        out.push('-');
+        match v {
+            Json::Object(m) if !m.is_empty() => {
+                out.push(' ');
+                write_map(v, indent, col + 2, out);
+            }
+            Json::Array(a) if !a.is_empty() => {
+                out.push(' ');
+                write_seq(v, indent, col + 2, out);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&inline(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_child(v: &Json, indent: usize, col: usize, child_col: usize, out: &mut String) {
+    match v {
+        Json::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            out.push_str(&" ".repeat(child_col));
+            write_map(v, indent, child_col, out);
+        }
+        Json::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            out.push_str(&" ".repeat(col));
+            write_seq(v, indent, col, out);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&inline(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn inline(v: &Json) -> String {
+    match v {
+        Json::Null => "null".to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => n.to_string(),
+        Json::String(s) => quote_str(s),
+        Json::Array(_) => "[]".to_string(),
+        Json::Object(_) => "{}".to_string(),
+    }
+}
+
+/// Quotes a string only when plain YAML would read it as something else.
+fn quote_str(s: &str) -> String {
+    if s.contains('\n') || s.chars().any(|c| c.is_control()) {
+        return serde_json::to_string(s).unwrap_or_default();
+    }
+    let reserved = matches!(scalar(s), Json::Bool(_) | Json::Null | Json::Number(_));
+    let special = s.is_empty()
+        || s.starts_with(' ')
+        || s.ends_with(' ')
+        || s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':');
+    if reserved || special { format!("'{}'", s.replace('\'', "''")) } else { s.to_string() }
+}

@@ -18,3 +18,6 @@ mod yaml_shim;
 
 pub use error::{TemplateError, TemplateErrorKind};
 pub use templater::{OMIT, Templater, is_template};
+
+/// Parses a YAML (or JSON) file into a value; used by `-e @file`.
+pub(crate) use yaml_shim::parse_source as yaml_text;

@@ -135,3 +135,13 @@ fn quote_str(s: &str) -> String {
         || s.ends_with(':');
     if reserved || special { format!("'{}'", s.replace('\'', "''")) } else { s.to_string() }
 }
+
+/// Parses a whole YAML file, errors as [`crate::source::SourceError`] pointing into it.
+pub(crate) fn parse_source(
+    file: &std::sync::Arc<crate::source::SourceFile>,
+) -> Result<Json, crate::source::SourceError> {
+    parse(&file.text).map_err(|e| {
+        let loc = crate::source::SourceLoc::new(file.clone(), 0, 1);
+        crate::source::SourceError::new(&loc, format!("invalid YAML: {e}"), "here")
+    })
+}

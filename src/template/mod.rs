@@ -11,6 +11,7 @@ pub mod convert;
 pub mod error;
 pub mod filters;
 pub mod format;
+pub mod literals;
 pub mod templater;
 pub mod tests;
 pub mod version;

@@ -7,6 +7,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use super::convert;
 use super::error::{TemplateError, TemplateErrorKind};
 use super::format;
+use super::literals::keep_backslashes;
 
 /// Ansible's `omit` placeholder: a module argument whose value is this string is dropped.
 pub const OMIT: &str = "__omit_place_holder__baton";
@@ -72,9 +73,10 @@ impl Templater {
         if !is_template(source) {
             return Ok(source.to_string());
         }
+        let source = keep_backslashes(source, false);
         self.env
-            .render_str(source, ctx)
-            .map_err(|e| self.name_undefined(TemplateError::from_minijinja(&e, source), source, ctx, false))
+            .render_str(&source, ctx)
+            .map_err(|e| self.name_undefined(TemplateError::from_minijinja(&e, &source), &source, ctx, false))
     }
 
     /// Renders a string the way Ansible templates a variable or argument: a string that is
@@ -139,6 +141,7 @@ impl Templater {
     /// Evaluates a bare expression to a template value; an undefined result is an error
     /// naming the expression.
     pub fn eval_mj(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let expr = &*keep_backslashes(expr, true);
         let compiled =
             self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
         let named = |e: minijinja::Error| {

@@ -71,14 +71,16 @@ fn write_seq(value: &Json, indent: usize, col: usize, out: &mut String) {
             out.push_str(&" ".repeat(col));
         }
         out.push('-');
+        // PyYAML pads the dash to the indent width before a nested collection.
+        let pad = " ".repeat(indent.max(2) - 1);
         match v {
             Json::Object(m) if !m.is_empty() => {
-                out.push(' ');
-                write_map(v, indent, col + 2, out);
+                out.push_str(&pad);
+                write_map(v, indent, col + indent.max(2), out);
             }
             Json::Array(a) if !a.is_empty() => {
-                out.push(' ');
-                write_seq(v, indent, col + 2, out);
+                out.push_str(&pad);
+                write_seq(v, indent, col + indent.max(2), out);
             }
             other => {
                 out.push(' ');

@@ -237,6 +237,15 @@ mod unit {
         );
         assert_eq!(eval("'a: 1' | from_yaml"), json!({"a": 1}));
         assert_eq!(eval("{'x': {'y': 'z'}} | to_nice_yaml"), json!("x:\n    y: z\n"));
+        // Pinned against ansible-core 2.19 (PyYAML, indent 4).
+        assert_eq!(
+            eval("[{'a':1,'b':[1,2]}, 'x'] | to_nice_yaml"),
+            json!("-   a: 1\n    b:\n    - 1\n    - 2\n- x\n")
+        );
+        assert_eq!(
+            eval("{'a': {'b': [1, {'c': 2}]}} | to_nice_yaml"),
+            json!("a:\n    b:\n    - 1\n    -   c: 2\n")
+        );
     }
 
     #[test]

@@ -79,6 +79,21 @@ impl Templater {
             .map_err(|e| self.name_undefined(TemplateError::from_minijinja(&e, &source), &source, ctx, false))
     }
 
+    /// Renders a template file (the `template` module); errors name the file and line, e.g.
+    /// ``"`app_port` is undefined (templates/app.conf.j2:3)"``.
+    pub fn render_file(&self, name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        let source = keep_backslashes(source, false);
+        let result = self.env.template_from_named_str(name, &source).and_then(|t| t.render(ctx));
+        result.map_err(|e| {
+            let line = e.line();
+            let err = self.name_undefined(TemplateError::from_minijinja(&e, &source), &source, ctx, false);
+            match line {
+                Some(line) => err.at(format!("{name}:{line}")),
+                None => err.at(name.to_string()),
+            }
+        })
+    }
+
     /// Renders a string the way Ansible templates a variable or argument: a string that is
     /// exactly one `{{ expr }}` gives the expression's own type (list, dict, int, bool);
     /// anything else gives a string.
@@ -325,6 +340,19 @@ mod unit {
         let t = Templater::new();
         assert_eq!(t.render_str("{% if flag %}\nyes\n{% endif %}\n", &ctx()).unwrap(), "yes\n");
         assert_eq!(t.render_str("{{ name }}\n", &ctx()).unwrap(), "web\n");
+    }
+
+    #[test]
+    fn template_files_name_the_line() {
+        let t = Templater::new();
+        let src = "port={{ port }}\n{% for i in list %}\n{{ i }}\n{% endfor %}\nname={{ nope }}\n";
+        let e = t.render_file("app.conf.j2", src, &ctx()).unwrap_err();
+        assert_eq!(e.to_string(), "`nope` is undefined (app.conf.j2:5)");
+        assert_eq!(
+            t.render_file("a.j2", "{{ port }}\n{% for i in list %}\n{{ i }}\n{% endfor %}\n", &ctx())
+                .unwrap(),
+            "8080\n1\n2\n"
+        );
     }
 
     #[test]

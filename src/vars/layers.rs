@@ -46,6 +46,13 @@ impl Layer {
         self as usize
     }
 
+    /// Whether values in this layer are templates to resolve. Registered results, loop items
+    /// and magic vars are data: a command's stdout that happens to contain `{{` stays as is
+    /// (Ansible marks them unsafe for the same reason).
+    pub fn is_templated(self) -> bool {
+        !matches!(self, Layer::Facts | Layer::Loop | Layer::Magic)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Layer::Defaults => "defaults",

@@ -34,10 +34,10 @@ impl HostVars {
         if let Some(v) = self.0.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
             return Ok(Some(v.clone()));
         }
-        let Some((raw, _layer)) = self.raw(name) else {
+        let Some((raw, layer)) = self.raw(name) else {
             return Ok(self.special(name));
         };
-        if !needs_templating(raw) {
+        if !layer.is_templated() || !needs_templating(raw) {
             let v = crate::template::convert::to_mj(raw);
             self.remember(name, &v);
             return Ok(Some(v));

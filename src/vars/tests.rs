@@ -175,6 +175,16 @@ fn raw_values_without_templates_are_not_rendered() {
 }
 
 #[test]
+fn registered_results_are_not_templated_again() {
+    let h = host(json!({"x": 1}))
+        .with_var(Layer::Facts, "out", json!({"stdout": "{{ not_a_var }}"}))
+        .with_var(Layer::Loop, "item", json!("{% raw %}"));
+    assert_eq!(get(&h, "out").unwrap(), Some(json!({"stdout": "{{ not_a_var }}"})));
+    assert_eq!(h.render(&json!("{{ out.stdout }}")).unwrap(), json!("{{ not_a_var }}"));
+    assert_eq!(get(&h, "item").unwrap(), Some(json!("{% raw %}")));
+}
+
+#[test]
 fn shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<HostVars>();

@@ -133,6 +133,10 @@ fn hostvars_reach_other_hosts_lazily() {
     fleet.insert(&db1);
     assert_eq!(web1.render(&json!("{{ hostvars['db1'].role }}")).unwrap(), json!("primary"));
     assert!(web1.condition(&json!("hostvars['nohost'] is not defined")).unwrap());
+    assert_eq!(
+        web1.render(&json!("{{ ['db1'] | map('extract', hostvars, 'ansible_host') | list }}")).unwrap(),
+        json!(["10.0.0.5"])
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod dicts;
 pub mod encoding;
+pub mod extra;
 pub mod hash;
 pub mod lists;
 pub mod random;
@@ -21,6 +22,7 @@ pub fn register(env: &mut Environment<'static>) {
     lists::register(env);
     dicts::register(env);
     encoding::register(env);
+    extra::register(env);
     hash::register(env);
     regex::register(env);
     random::register(env);

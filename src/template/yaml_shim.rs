@@ -40,10 +40,21 @@ fn scalar(s: &str) -> Json {
 /// Block-style YAML with `indent` spaces per nested mapping (lists sit at their key's column,
 /// as PyYAML writes them).
 pub fn to_yaml(value: &Json, indent: usize) -> String {
+    to_yaml_styled(value, indent, false)
+}
+
+/// With `flow_leaves`, collections holding only scalars are written inline (`[1, 2]`,
+/// `{a: 1}`), as PyYAML's default `default_flow_style=None` does for `to_yaml`.
+pub fn to_yaml_styled(value: &Json, indent: usize, flow_leaves: bool) -> String {
     let mut out = String::new();
+    if flow_leaves && is_leaf_collection(value) {
+        out.push_str(&flow(value));
+        out.push('\n');
+        return out;
+    }
     match value {
-        Json::Object(m) if !m.is_empty() => write_map(value, indent, 0, &mut out),
-        Json::Array(a) if !a.is_empty() => write_seq(value, indent, 0, &mut out),
+        Json::Object(m) if !m.is_empty() => write_map(value, indent, flow_leaves, 0, &mut out),
+        Json::Array(a) if !a.is_empty() => write_seq(value, indent, flow_leaves, 0, &mut out),
         other => {
             out.push_str(&inline(other));
             out.push('\n');
@@ -52,7 +63,41 @@ pub fn to_yaml(value: &Json, indent: usize) -> String {
     out
 }
 
-fn write_map(value: &Json, indent: usize, col: usize, out: &mut String) {
+fn is_leaf_collection(v: &Json) -> bool {
+    match v {
+        Json::Array(a) => !a.is_empty() && a.iter().all(|i| !matches!(i, Json::Array(_) | Json::Object(_))),
+        Json::Object(m) => {
+            !m.is_empty() && m.values().all(|i| !matches!(i, Json::Array(_) | Json::Object(_)))
+        }
+        _ => false,
+    }
+}
+
+fn flow(v: &Json) -> String {
+    match v {
+        Json::Array(a) => format!("[{}]", a.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        Json::Object(m) => {
+            format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, v)| format!("{}: {}", quote_flow(k), flow(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        Json::String(s) => quote_flow(s),
+        other => inline(other),
+    }
+}
+
+fn quote_flow(s: &str) -> String {
+    if s.contains([',', '[', ']', '{', '}']) && !s.contains('\n') {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    quote_str(s)
+}
+
+fn write_map(value: &Json, indent: usize, flow_leaves: bool, col: usize, out: &mut String) {
     let Json::Object(map) = value else { return };
     for (i, (k, v)) in map.iter().enumerate() {
         if i > 0 {
@@ -60,11 +105,11 @@ fn write_map(value: &Json, indent: usize, col: usize, out: &mut String) {
         }
         out.push_str(&quote_str(k));
         out.push(':');
-        write_child(v, indent, col, col + indent, out);
+        write_child(v, indent, flow_leaves, col, col + indent, out);
     }
 }
 
-fn write_seq(value: &Json, indent: usize, col: usize, out: &mut String) {
+fn write_seq(value: &Json, indent: usize, flow_leaves: bool, col: usize, out: &mut String) {
     let Json::Array(items) = value else { return };
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
@@ -73,14 +118,20 @@ fn write_seq(value: &Json, indent: usize, col: usize, out: &mut String) {
         out.push('-');
         // PyYAML pads the dash to the indent width before a nested collection.
         let pad = " ".repeat(indent.max(2) - 1);
+        if flow_leaves && is_leaf_collection(v) {
+            out.push(' ');
+            out.push_str(&flow(v));
+            out.push('\n');
+            continue;
+        }
         match v {
             Json::Object(m) if !m.is_empty() => {
                 out.push_str(&pad);
-                write_map(v, indent, col + indent.max(2), out);
+                write_map(v, indent, flow_leaves, col + indent.max(2), out);
             }
             Json::Array(a) if !a.is_empty() => {
                 out.push_str(&pad);
-                write_seq(v, indent, col + indent.max(2), out);
+                write_seq(v, indent, flow_leaves, col + indent.max(2), out);
             }
             other => {
                 out.push(' ');
@@ -91,17 +142,23 @@ fn write_seq(value: &Json, indent: usize, col: usize, out: &mut String) {
     }
 }
 
-fn write_child(v: &Json, indent: usize, col: usize, child_col: usize, out: &mut String) {
+fn write_child(v: &Json, indent: usize, flow_leaves: bool, col: usize, child_col: usize, out: &mut String) {
+    if flow_leaves && is_leaf_collection(v) {
+        out.push(' ');
+        out.push_str(&flow(v));
+        out.push('\n');
+        return;
+    }
     match v {
         Json::Object(m) if !m.is_empty() => {
             out.push('\n');
             out.push_str(&" ".repeat(child_col));
-            write_map(v, indent, child_col, out);
+            write_map(v, indent, flow_leaves, child_col, out);
         }
         Json::Array(a) if !a.is_empty() => {
             out.push('\n');
             out.push_str(&" ".repeat(col));
-            write_seq(v, indent, col, out);
+            write_seq(v, indent, flow_leaves, col, out);
         }
         other => {
             out.push(' ');

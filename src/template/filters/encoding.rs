@@ -60,7 +60,7 @@ fn to_yaml(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
     let _: Option<Value> = kwargs.get("default_flow_style")?;
     let _: Option<Value> = kwargs.get("width")?;
     kwargs.assert_all_used()?;
-    Ok(yaml_shim::to_yaml(&sorted(json_of(value)?), indent.unwrap_or(2)))
+    Ok(yaml_shim::to_yaml_styled(&sorted(json_of(value)?), indent.unwrap_or(2), true))
 }
 
 /// Block-style YAML, keys sorted, 4-space indent.
@@ -236,6 +236,16 @@ mod unit {
             json!("a:\n- 1\n- 2\nb: 1\nd: {}\ne: []\nn: null\ns: x y\nt: 'yes'\n")
         );
         assert_eq!(eval("'a: 1' | from_yaml"), json!({"a": 1}));
+        // Pinned against ansible-core 2.19: `to_yaml` writes scalar-only collections inline.
+        assert_eq!(eval("{'a': 1} | to_yaml"), json!("{a: 1}\n"));
+        assert_eq!(eval("[1, 2] | to_yaml"), json!("[1, 2]\n"));
+        assert_eq!(
+            eval("{'a': {'b': 1, 'c': [1, {'d': 2}]}, 'e': []} | to_yaml"),
+            json!("a:\n  b: 1\n  c:\n  - 1\n  - {d: 2}\ne: []\n")
+        );
+        assert_eq!(eval("'yes' | to_yaml"), json!("'yes'\n"));
+        assert_eq!(eval("[{'a': 1}] | to_yaml"), json!("- {a: 1}\n"));
+        assert_eq!(eval("{'a': 'x: y', 'b': ''} | to_yaml"), json!("{a: 'x: y', b: ''}\n"));
         assert_eq!(eval("{'x': {'y': 'z'}} | to_nice_yaml"), json!("x:\n    y: z\n"));
         // Pinned against ansible-core 2.19 (PyYAML, indent 4).
         assert_eq!(

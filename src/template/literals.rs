@@ -110,3 +110,127 @@ mod unit {
         assert_eq!(keep_backslashes(r"{{ '\\' }}", false), r"{{ '\\\\' }}");
     }
 }
+
+/// Ansible prints nothing for `{{ 'x' if cond }}` when `cond` is false, while minijinja's
+/// strict mode refuses to print the missing `else`. Gives every top-level inline `if` inside
+/// `{{ }}` (or a bare expression) an explicit `else ''` when it has none.
+pub fn close_inline_ifs(src: &str, is_expression: bool) -> Cow<'_, str> {
+    if !src.contains("if") {
+        return Cow::Borrowed(src);
+    }
+    if is_expression {
+        return match needs_else(src) {
+            true => Cow::Owned(format!("{src} else ''")),
+            false => Cow::Borrowed(src),
+        };
+    }
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut rest = src;
+    let mut changed = false;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = block_len(&rest[start + 2..]) else { break };
+        let inner = &rest[start + 2..start + 2 + len];
+        out.push_str(&rest[..start + 2]);
+        let (body, trim) = match inner.strip_suffix('-') {
+            Some(b) => (b, "-"),
+            None => (inner, ""),
+        };
+        if needs_else(body) {
+            changed = true;
+            out.push_str(body.trim_end());
+            out.push_str(" else '' ");
+            out.push_str(trim);
+        } else {
+            out.push_str(inner);
+        }
+        rest = &rest[start + 2 + len..];
+    }
+    if !changed {
+        return Cow::Borrowed(src);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Length of a `{{ }}` block's inside, up to its `}}` outside string literals.
+fn block_len(s: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if s[i..].starts_with("}}") => return Some(i),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Whether an expression has more top-level `if` keywords than `else` keywords.
+fn needs_else(expr: &str) -> bool {
+    let (mut ifs, mut elses, mut depth) = (0usize, 0usize, 0i32);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut word = String::new();
+    let mut count = |word: &mut String, depth: i32| {
+        if depth == 0 {
+            match word.as_str() {
+                "if" => ifs += 1,
+                "else" => elses += 1,
+                _ => {}
+            }
+        }
+        word.clear();
+    };
+    for c in expr.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        count(&mut word, depth);
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    count(&mut word, depth);
+    ifs > elses
+}
+
+#[cfg(test)]
+mod inline_if {
+    use super::close_inline_ifs;
+
+    #[test]
+    fn adds_else_only_where_missing() {
+        assert_eq!(close_inline_ifs("a{{ 'x' if c }}b", false), "a{{ 'x' if c else '' }}b");
+        assert_eq!(close_inline_ifs("{{ 'x' if c -}}", false), "{{ 'x' if c else '' -}}");
+        assert_eq!(close_inline_ifs("{{ 'x' if c else 'y' }}", false), "{{ 'x' if c else 'y' }}");
+        assert_eq!(close_inline_ifs("{{ 'if' ~ diff }}", false), "{{ 'if' ~ diff }}");
+        assert_eq!(close_inline_ifs("{% if c %}{{ x }}{% endif %}", false), "{% if c %}{{ x }}{% endif %}");
+        assert_eq!(close_inline_ifs("{{ f(a if b else c) }}", false), "{{ f(a if b else c) }}");
+        assert_eq!(close_inline_ifs("'--force' if force", true), "'--force' if force else ''");
+        assert_eq!(close_inline_ifs("a if b else c if d", true), "a if b else c if d else ''");
+    }
+}

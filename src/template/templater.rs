@@ -7,7 +7,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use super::convert;
 use super::error::{TemplateError, TemplateErrorKind};
 use super::format;
-use super::literals::keep_backslashes;
+use super::literals::{close_inline_ifs, keep_backslashes};
 
 /// Ansible's `omit` placeholder: a module argument whose value is this string is dropped.
 pub const OMIT: &str = "__omit_place_holder__baton";
@@ -73,7 +73,8 @@ impl Templater {
         if !is_template(source) {
             return Ok(source.to_string());
         }
-        let source = keep_backslashes(source, false);
+        let source = close_inline_ifs(source, false);
+        let source = keep_backslashes(&source, false);
         self.env
             .render_str(&source, ctx)
             .map_err(|e| self.name_undefined(TemplateError::from_minijinja(&e, &source), &source, ctx, false))
@@ -82,7 +83,8 @@ impl Templater {
     /// Renders a template file (the `template` module); errors name the file and line, e.g.
     /// ``"`app_port` is undefined (templates/app.conf.j2:3)"``.
     pub fn render_file(&self, name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
-        let source = keep_backslashes(source, false);
+        let source = close_inline_ifs(source, false);
+        let source = keep_backslashes(&source, false);
         let result = self.env.template_from_named_str(name, &source).and_then(|t| t.render(ctx));
         result.map_err(|e| {
             let line = e.line();
@@ -156,7 +158,8 @@ impl Templater {
     /// Evaluates a bare expression to a template value; an undefined result is an error
     /// naming the expression.
     pub fn eval_mj(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
-        let expr = &*keep_backslashes(expr, true);
+        let closed = close_inline_ifs(expr, true);
+        let expr = &*keep_backslashes(&closed, true);
         let compiled =
             self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
         let named = |e: minijinja::Error| {
@@ -311,6 +314,18 @@ mod unit {
         assert_eq!(
             t.render_value(&json!("a {{ flag }} {{ none }} {{ list }}"), &ctx()).unwrap(),
             json!("a True  [1, 2]")
+        );
+    }
+
+    #[test]
+    fn inline_if_without_else_prints_nothing() {
+        // Pinned against ansible-core 2.19: `a{{ 'x' if false }}b` gives `ab`.
+        let t = Templater::new();
+        assert_eq!(t.render_value(&json!("a{{ 'x' if not flag }}b"), &ctx()).unwrap(), json!("ab"));
+        assert_eq!(t.render_value(&json!("{{ '--force' if flag }}"), &ctx()).unwrap(), json!("--force"));
+        assert_eq!(
+            t.render_value(&json!("x{{ missing if flag }}"), &ctx()).unwrap_err().undefined_name(),
+            Some("missing")
         );
     }
 

@@ -36,3 +36,17 @@ fn select_and_map_chain() {
     assert_eq!(render("{{ items | selectattr('on') | map(attribute='n') | list }}"), json!(["a"]));
     assert_eq!(render("{{ items | map(attribute='n') | join(',') }}"), json!("a,b"));
 }
+
+#[test]
+fn chained_undefined_is_an_error_naming_the_missing_step() {
+    // Known difference: Ansible gives `false` / the default for a two-level undefined chain
+    // (`x.y.z is defined`, `x.y.z | default(5)`); minijinja's strict mode refuses it.
+    let t = Templater::new();
+    let ctx = Value::from_serialize(json!({"x": {"a": 1}}));
+    let err = |e: &str| t.eval_expr(e, &ctx).unwrap_err().to_string();
+    assert_eq!(err("x.y.z is defined"), "`x.y` is undefined");
+    assert_eq!(err("x.y.z | default(5)"), "`x.y` is undefined");
+    assert_eq!(err("undef.y | default(5)"), "`undef` is undefined");
+    assert_eq!(t.eval_expr("x.y is defined", &ctx).unwrap(), json!(false));
+    assert_eq!(t.eval_expr("x.y | default(5)", &ctx).unwrap(), json!(5));
+}

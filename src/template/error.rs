@@ -113,7 +113,7 @@ impl TemplateError {
             minijinja::ErrorKind::UndefinedError => {
                 let name = err
                     .range()
-                    .and_then(|r| filtered_operand(source, r.start).or_else(|| source.get(r)))
+                    .and_then(|r| filtered_operand(source, r.start).or_else(|| with_path_prefix(source, r)))
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .unwrap_or(source.trim());
@@ -169,6 +169,21 @@ fn filtered_operand(source: &str, start: usize) -> Option<&str> {
         .find(|(_, c)| !(c.is_alphanumeric() || "_.[]'\"".contains(*c)))
         .map_or(0, |(i, c)| i + c.len_utf8());
     Some(&before[begin..])
+}
+
+/// The spanned text, extended back over the variable path it continues (`.y.z` -> `x.y.z`).
+fn with_path_prefix(source: &str, r: std::ops::Range<usize>) -> Option<&str> {
+    let text = source.get(r.clone())?;
+    if !text.starts_with(['.', '[']) {
+        return Some(text);
+    }
+    let before = source.get(..r.start)?;
+    let begin = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || "_.[]'\"".contains(*c)))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    source.get(begin..r.end)
 }
 
 fn strip_braces(s: &str) -> &str {

@@ -177,8 +177,17 @@ impl Templater {
     /// first variable of the template that really is undefined in `ctx`.
     fn name_undefined(&self, err: TemplateError, source: &str, ctx: &Value, expr: bool) -> TemplateError {
         let TemplateErrorKind::Undefined(name) = &err.kind else { return err };
-        if !err.via.is_empty() || is_path(name) {
+        if !err.via.is_empty() {
             return err;
+        }
+        if is_path(name) {
+            // `x.y.z` where `x` exists: name the first missing step (`x.y`).
+            return match first_undefined(ctx, name) {
+                Some(missing) if missing != *name && !name.contains('[') => {
+                    TemplateError::undefined(&missing)
+                }
+                _ => err,
+            };
         }
         let names = if expr {
             self.env.compile_expression(source).map(|e| e.undeclared_variables(true)).unwrap_or_default()

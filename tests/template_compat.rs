@@ -50,3 +50,10 @@ fn chained_undefined_is_an_error_naming_the_missing_step() {
     assert_eq!(t.eval_expr("x.y is defined", &ctx).unwrap(), json!(false));
     assert_eq!(t.eval_expr("x.y | default(5)", &ctx).unwrap(), json!(5));
 }
+
+#[test]
+fn undefined_inside_a_literal_list_is_reported() {
+    let t = Templater::new();
+    let e = t.render_value(&json!("{{ [1, nope] }}"), &Value::from(())).unwrap_err();
+    assert_eq!(e.to_string(), "`nope` is undefined");
+}

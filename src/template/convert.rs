@@ -3,7 +3,7 @@
 use minijinja::Value;
 use minijinja::value::ValueKind;
 
-use super::error::TemplateError;
+use super::error::{TemplateError, TemplateErrorKind};
 
 /// A JSON value as a template value (maps keep their order).
 pub fn to_mj(value: &serde_json::Value) -> Value {
@@ -14,7 +14,12 @@ pub fn to_mj(value: &serde_json::Value) -> Value {
 /// structure never leaves the template layer silently.
 pub fn to_json(value: &Value) -> Result<serde_json::Value, TemplateError> {
     Ok(match value.kind() {
-        ValueKind::Undefined => return Err(TemplateError::undefined("value")),
+        ValueKind::Undefined => {
+            return Err(TemplateError::new(
+                TemplateErrorKind::Undefined(String::new()),
+                "the result holds an undefined value",
+            ));
+        }
         ValueKind::None => serde_json::Value::Null,
         ValueKind::Bool => serde_json::Value::Bool(value.is_true()),
         ValueKind::String => serde_json::Value::String(value.as_str().unwrap_or_default().to_string()),

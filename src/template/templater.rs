@@ -116,7 +116,8 @@ impl Templater {
         ctx: &Value,
     ) -> Result<serde_json::Value, TemplateError> {
         Ok(match value {
-            serde_json::Value::String(s) if is_template(s) => convert::to_json(&self.render_native(s, ctx)?)?,
+            serde_json::Value::String(s) if is_template(s) => convert::to_json(&self.render_native(s, ctx)?)
+                .map_err(|e| self.name_undefined(e, s, ctx, false))?,
             serde_json::Value::Array(items) => serde_json::Value::Array(
                 items.iter().map(|v| self.render_value(v, ctx)).collect::<Result<_, _>>()?,
             ),

@@ -177,7 +177,13 @@ impl Templater {
     /// When minijinja's span covers more than the undefined name (`if port > 1`), finds the
     /// first variable of the template that really is undefined in `ctx`.
     fn name_undefined(&self, err: TemplateError, source: &str, ctx: &Value, expr: bool) -> TemplateError {
-        let TemplateErrorKind::Undefined(name) = &err.kind else { return err };
+        // An operator applied to an undefined value (`i + nope`) fails as a type error.
+        let name = match &err.kind {
+            TemplateErrorKind::Undefined(name) => name.clone(),
+            TemplateErrorKind::Other if err.message.contains("undefined") => String::new(),
+            _ => return err,
+        };
+        let name = &name;
         if !err.via.is_empty() {
             return err;
         }
@@ -198,6 +204,10 @@ impl Templater {
         let mut names: Vec<String> = names.into_iter().collect();
         names.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
         for n in names {
+            let root = n.split('.').next().unwrap_or(&n);
+            if self.env.globals().any(|(g, _)| g == root) {
+                continue;
+            }
             if let Some(missing) = first_undefined(ctx, &n) {
                 return TemplateError::undefined(&missing);
             }
@@ -358,6 +368,13 @@ mod unit {
         assert_eq!(e.to_string(), "`app_port` is undefined");
         let e = t.render_str("{% if app_port > 1 %}x{% endif %}", &ctx()).unwrap_err();
         assert_eq!(e.undefined_name(), Some("app_port"), "{e}");
+    }
+
+    #[test]
+    fn globals_are_not_blamed() {
+        let t = Templater::new();
+        let e = t.render_str("{% for i in range(2) %}{{ i + nope }}{% endfor %}", &ctx()).unwrap_err();
+        assert_eq!(e.undefined_name(), Some("nope"), "{e}");
     }
 
     #[test]

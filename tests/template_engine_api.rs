@@ -19,6 +19,7 @@ fn fleet() -> (Arc<Fleet>, Vec<HostVars>) {
     let mut groups = IndexMap::new();
     groups.insert("all".to_string(), vec!["web1".to_string(), "web2".to_string()]);
     groups.insert("web".to_string(), vec!["web1".to_string(), "web2".to_string()]);
+    fleet.set_groups(&groups);
     let extra = parse_extra("release=42", std::path::Path::new(".")).unwrap();
     let hosts = ["web1", "web2"]
         .iter()
@@ -33,7 +34,7 @@ fn fleet() -> (Arc<Fleet>, Vec<HostVars>) {
                         "ansible_port": 2200 + i,
                     })),
                 )
-                .with_vars(Layer::Magic, magic::host_magic(name, &["web".to_string()], &groups))
+                .with_vars(Layer::Magic, magic::host_magic(name, &["web".to_string()]))
                 .with_layer(Layer::Extra, extra.clone());
             fleet.insert(&hv)
         })

@@ -13,6 +13,8 @@ use super::host::HostVars;
 #[derive(Debug, Default)]
 pub struct Fleet {
     hosts: RwLock<IndexMap<String, HostVars>>,
+    /// The `groups` magic variable, built once and shared by every host.
+    groups: RwLock<Option<Value>>,
 }
 
 impl Fleet {
@@ -29,6 +31,16 @@ impl Fleet {
             .unwrap_or_else(|e| e.into_inner())
             .insert(linked.host().to_string(), linked.clone());
         linked
+    }
+
+    /// Sets `groups` (group name to its hosts, `all` included) for every host of the fleet.
+    pub fn set_groups(&self, groups: &IndexMap<String, Vec<String>>) {
+        *self.groups.write().unwrap_or_else(|e| e.into_inner()) = Some(Value::from_serialize(groups));
+    }
+
+    /// The shared `groups` value, if set.
+    pub fn groups(&self) -> Option<Value> {
+        self.groups.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A host's latest snapshot.

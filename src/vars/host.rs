@@ -38,7 +38,7 @@ impl HostVars {
         let mut layers: [Arc<VarMap>; Layer::ALL.len()] = Default::default();
         layers[Layer::Defaults.index()] =
             Arc::new(super::magic::connection_defaults(&host, None, None, None));
-        layers[Layer::Magic.index()] = Arc::new(super::magic::host_magic(&host, &[], &IndexMap::new()));
+        layers[Layer::Magic.index()] = Arc::new(super::magic::host_magic(&host, &[]));
         HostVars(Arc::new(Inner {
             host,
             templater,

@@ -72,12 +72,13 @@ impl HostVars {
         self.0.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), v.clone());
     }
 
-    /// Names that exist without a layer: `hostvars` (every host, lazily) and `vars` (this
-    /// host's own variables as a mapping).
+    /// Names that exist without a layer: `hostvars` (every host, lazily), `vars` (this
+    /// host's own variables as a mapping) and `groups` (shared by the fleet).
     fn special(&self, name: &str) -> Option<Value> {
         match name {
             "hostvars" => Some(Value::from_object(FleetView(self.0.fleet.clone()))),
             "vars" => Some(self.context()),
+            "groups" => self.0.fleet.upgrade().and_then(|f| f.groups()),
             _ => None,
         }
     }

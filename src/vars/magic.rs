@@ -1,20 +1,20 @@
 //! Magic variables Ansible defines for every host: who the host is, which groups exist, which
 //! hosts the play runs on, where the playbook lives.
 
-use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::layers::VarMap;
 
-/// The host's identity and the inventory's shape.
-pub fn host_magic(host: &str, group_names: &[String], groups: &IndexMap<String, Vec<String>>) -> VarMap {
+/// The host's identity: `inventory_hostname`, `inventory_hostname_short`, `group_names`
+/// (sorted, without `all`, as Ansible). `groups` is shared by the whole fleet instead
+/// ([`crate::vars::Fleet::set_groups`]), so it is not copied into every host.
+pub fn host_magic(host: &str, group_names: &[String]) -> VarMap {
     let mut m = VarMap::new();
     m.insert("inventory_hostname".into(), json!(host));
     m.insert("inventory_hostname_short".into(), json!(host.split('.').next().unwrap_or(host)));
     let mut names: Vec<&String> = group_names.iter().filter(|g| *g != "all").collect();
     names.sort();
     m.insert("group_names".into(), json!(names));
-    m.insert("groups".into(), serde_json::to_value(groups).unwrap_or(Value::Null));
     m
 }
 

@@ -87,10 +87,12 @@ fn magic_vars() {
     let mut groups = IndexMap::new();
     groups.insert("all".to_string(), vec!["web1.example.com".to_string(), "db1".to_string()]);
     groups.insert("web".to_string(), vec!["web1.example.com".to_string()]);
+    let fleet = Fleet::new();
+    fleet.set_groups(&groups);
     let h = host(json!({"ansible_port": 2222}))
         .with_vars(
             Layer::Magic,
-            magic::host_magic("web1.example.com", &["web".into(), "all".into()], &groups),
+            magic::host_magic("web1.example.com", &["web".into(), "all".into(), "ungrouped".into()]),
         )
         .with_vars(
             Layer::Magic,
@@ -101,8 +103,10 @@ fn magic_vars() {
     assert_eq!(get(&h, "inventory_hostname_short").unwrap(), Some(json!("web1")));
     assert_eq!(get(&h, "ansible_host").unwrap(), Some(json!("web1.example.com")));
     assert_eq!(get(&h, "ansible_port").unwrap(), Some(json!(2222)));
-    assert_eq!(get(&h, "group_names").unwrap(), Some(json!(["web"])));
+    assert_eq!(get(&h, "group_names").unwrap(), Some(json!(["ungrouped", "web"])));
+    let h = fleet.insert(&h);
     assert_eq!(h.render(&json!("{{ groups['web'] | length }}")).unwrap(), json!(1));
+    assert_eq!(h.render(&json!("{{ groups.all }}")).unwrap(), json!(["web1.example.com", "db1"]));
     assert_eq!(h.render(&json!("{{ ansible_play_hosts }}")).unwrap(), json!(["web1.example.com"]));
     assert_eq!(get(&h, "playbook_dir").unwrap(), Some(json!("/p")));
     let h = h.with_var(Layer::Inventory, "ansible_host", json!("10.0.0.1"));
@@ -155,16 +159,7 @@ fn resolve_all_in_order() {
     let keys: Vec<&str> = all.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        [
-            "ansible_host",
-            "b",
-            "a",
-            "e",
-            "inventory_hostname",
-            "inventory_hostname_short",
-            "group_names",
-            "groups"
-        ]
+        ["ansible_host", "b", "a", "e", "inventory_hostname", "inventory_hostname_short", "group_names"]
     );
     assert_eq!(all["b"], json!("x!"));
     let bad = host(json!({"x": "{{ y }}"}));

@@ -47,10 +47,11 @@ fn engine_flow() {
     let (fleet, hosts) = fleet();
     let play_hosts: Vec<String> = vec!["web1".into(), "web2".into()];
     // A play begins: play vars and play magic on every host.
-    let web1 = hosts[0]
-        .with_layer(Layer::Play, map(json!({"dest": "{{ releases }}/{{ release }}"})))
-        .with_vars(Layer::Magic, magic::play_magic(&play_hosts, &play_hosts));
+    let web1 = hosts[0].with_layer(Layer::Play, map(json!({"dest": "{{ releases }}/{{ release }}"})));
+    fleet.set_play_hosts(&play_hosts, &play_hosts[..1]);
     let web1 = fleet.insert(&web1);
+    assert_eq!(web1.render(&json!("{{ ansible_play_hosts }}")).unwrap(), json!(["web1", "web2"]));
+    assert_eq!(web1.render(&json!("{{ ansible_play_batch }}")).unwrap(), json!(["web1"]));
     // A task's arguments.
     let args = json!({"path": "{{ dest }}", "mode": "0755", "peers": "{{ groups['web'] | map('extract', hostvars, 'ansible_port') | list }}"});
     assert_eq!(
@@ -62,7 +63,7 @@ fn engine_flow() {
     let web1 = fleet.insert(&web1.with_var(Layer::Facts, "out", json!({"rc": 0, "changed": true})));
     assert!(web1.condition(&json!("out is changed and out.rc == 0")).unwrap());
     assert_eq!(get(&web1, "dest").unwrap(), Some(json!("/srv/app/releases/42")));
-    assert!(resolve_all(&web1).unwrap().contains_key("ansible_play_hosts"));
+    assert!(resolve_all(&web1).unwrap().contains_key("dest"));
 }
 
 #[test]

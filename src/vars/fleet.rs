@@ -15,6 +15,8 @@ pub struct Fleet {
     hosts: RwLock<IndexMap<String, HostVars>>,
     /// The `groups` magic variable, built once and shared by every host.
     groups: RwLock<Option<Value>>,
+    /// `ansible_play_hosts`, `play_hosts`, ... for the current play and batch.
+    play: RwLock<Option<(Value, Value)>>,
 }
 
 impl Fleet {
@@ -41,6 +43,24 @@ impl Fleet {
     /// The shared `groups` value, if set.
     pub fn groups(&self) -> Option<Value> {
         self.groups.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sets the current play's hosts and batch (`ansible_play_hosts`, `ansible_play_batch`,
+    /// `play_hosts`, `ansible_play_hosts_all`), shared by every host instead of copied.
+    pub fn set_play_hosts(&self, play_hosts: &[String], batch: &[String]) {
+        *self.play.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((Value::from_serialize(play_hosts), Value::from_serialize(batch)));
+    }
+
+    /// A shared play magic variable by name.
+    pub(crate) fn play_var(&self, name: &str) -> Option<Value> {
+        let play = self.play.read().unwrap_or_else(|e| e.into_inner());
+        let (hosts, batch) = play.as_ref()?;
+        match name {
+            "ansible_play_hosts" | "ansible_play_hosts_all" => Some(hosts.clone()),
+            "ansible_play_batch" | "play_hosts" => Some(batch.clone()),
+            _ => None,
+        }
     }
 
     /// A host's latest snapshot.

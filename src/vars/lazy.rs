@@ -73,12 +73,16 @@ impl HostVars {
     }
 
     /// Names that exist without a layer: `hostvars` (every host, lazily), `vars` (this
-    /// host's own variables as a mapping) and `groups` (shared by the fleet).
+    /// host's own variables as a mapping), `groups` and the play's host lists (shared by the
+    /// fleet).
     fn special(&self, name: &str) -> Option<Value> {
         match name {
             "hostvars" => Some(Value::from_object(FleetView(self.0.fleet.clone()))),
             "vars" => Some(self.context()),
             "groups" => self.0.fleet.upgrade().and_then(|f| f.groups()),
+            "ansible_play_hosts" | "ansible_play_hosts_all" | "ansible_play_batch" | "play_hosts" => {
+                self.0.fleet.upgrade().and_then(|f| f.play_var(name))
+            }
             _ => None,
         }
     }

@@ -4,6 +4,18 @@
 //! gives back exactly the text the user wrote.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// `{% raw %}...{% endraw %}` (any whitespace control), whose inside is text to leave alone.
+static RAW_BLOCK: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?s)\A\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}").ok());
+
+/// Byte length of a raw block starting at the beginning of `rest`, if one starts there.
+fn raw_block_len(rest: &str) -> Option<usize> {
+    RAW_BLOCK.as_ref()?.find(rest).map(|m| m.end())
+}
 
 #[derive(Clone, Copy)]
 enum State {
@@ -26,6 +38,15 @@ pub fn keep_backslashes(src: &str, is_expression: bool) -> Cow<'_, str> {
         let rest = &src[i..];
         match state {
             State::Text => {
+                if let Some(len) = raw_block_len(rest) {
+                    out.push_str(&rest[..len]);
+                    // Skip the block's characters (the first one is `c`, already taken).
+                    let end = i + len;
+                    while chars.peek().is_some_and(|&(j, _)| j < end) {
+                        chars.next();
+                    }
+                    continue;
+                }
                 if rest.starts_with("{{") || rest.starts_with("{%") || rest.starts_with("{#") {
                     state = match rest.as_bytes().get(1) {
                         Some(b'{') => State::Block("}}"),
@@ -105,6 +126,18 @@ mod unit {
     }
 
     #[test]
+    fn raw_blocks_are_left_alone() {
+        assert_eq!(
+            keep_backslashes(r"{% raw %}{{ '\d' }}{% endraw %}{{ '\d' }}", false),
+            r"{% raw %}{{ '\d' }}{% endraw %}{{ '\\d' }}"
+        );
+        assert_eq!(
+            keep_backslashes(r"{%- raw -%}'\x'{%- endraw -%}", false),
+            r"{%- raw -%}'\x'{%- endraw -%}"
+        );
+    }
+
+    #[test]
     fn escaped_quote_and_double_backslash() {
         assert_eq!(keep_backslashes(r"{{ 'it\'s' }}", false), r"{{ 'it\\\'s' }}");
         assert_eq!(keep_backslashes(r"{{ '\\' }}", false), r"{{ '\\\\' }}");
@@ -128,6 +161,13 @@ pub fn close_inline_ifs(src: &str, is_expression: bool) -> Cow<'_, str> {
     let mut rest = src;
     let mut changed = false;
     while let Some(start) = rest.find("{{") {
+        if let Some(raw_start) = rest.find("{%").filter(|&r| r < start)
+            && let Some(len) = raw_block_len(&rest[raw_start..])
+        {
+            out.push_str(&rest[..raw_start + len]);
+            rest = &rest[raw_start + len..];
+            continue;
+        }
         let Some(len) = block_len(&rest[start + 2..]) else { break };
         let inner = &rest[start + 2..start + 2 + len];
         out.push_str(&rest[..start + 2]);
@@ -232,5 +272,9 @@ mod inline_if {
         assert_eq!(close_inline_ifs("{{ f(a if b else c) }}", false), "{{ f(a if b else c) }}");
         assert_eq!(close_inline_ifs("'--force' if force", true), "'--force' if force else ''");
         assert_eq!(close_inline_ifs("a if b else c if d", true), "a if b else c if d else ''");
+        assert_eq!(
+            close_inline_ifs("{% raw %}{{ a if b }}{% endraw %}{{ c if d }}", false),
+            "{% raw %}{{ a if b }}{% endraw %}{{ c if d else '' }}"
+        );
     }
 }

@@ -371,6 +371,15 @@ mod unit {
     }
 
     #[test]
+    fn raw_blocks_render_verbatim() {
+        let t = Templater::new();
+        assert_eq!(
+            t.render_str(r"{% raw %}{{ '\d' if x }}{% endraw %}", &ctx()).unwrap(),
+            r"{{ '\d' if x }}"
+        );
+    }
+
+    #[test]
     fn globals_are_not_blamed() {
         let t = Templater::new();
         let e = t.render_str("{% for i in range(2) %}{{ i + nope }}{% endfor %}", &ctx()).unwrap_err();

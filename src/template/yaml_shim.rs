@@ -1,40 +1,133 @@
-//! Temporary YAML helpers for `to_yaml`/`from_yaml` until `crate::yaml` offers its parser and
-//! emitter; then these become thin calls into it.
+//! Temporary YAML helpers for `to_yaml`/`from_yaml` and `-e @file.yml` until `crate::yaml`
+//! offers its parser and emitter; then these become thin calls into it. The emitter copies
+//! PyYAML's layout (what Ansible's `to_yaml`/`to_nice_yaml` print), which stays here.
 
 use serde_json::Value as Json;
 
-/// Parses YAML text into JSON. JSON (a YAML subset) and flat `key: value` documents only.
+/// Parses YAML text into JSON (YAML 1.1 scalars as PyYAML reads them: `yes`/`no` are
+/// booleans). The error carries the 1-based line and column when the parser knows them.
 pub fn parse(text: &str) -> Result<Json, String> {
-    if let Ok(v) = serde_json::from_str::<Json>(text) {
-        return Ok(v);
-    }
-    let mut map = serde_json::Map::new();
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() || line.trim_start().starts_with('#') || line == "---" {
-            continue;
-        }
-        let Some((k, v)) = line.split_once(':') else {
-            return Ok(scalar(text.trim()));
+    parse_at(text).map_err(|(msg, at)| match at {
+        Some((line, col)) => format!("{msg} at line {line} column {col}"),
+        None => msg,
+    })
+}
+
+type ParseFailure = (String, Option<(usize, usize)>);
+
+enum Frame {
+    Seq(Vec<Json>, usize),
+    Map(serde_json::Map<String, Json>, Option<String>, usize),
+}
+
+fn parse_at(text: &str) -> Result<Json, ParseFailure> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: std::collections::HashMap<usize, Json> = std::collections::HashMap::new();
+    let mut root: Option<Json> = None;
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| {
+            let m = e.marker();
+            (e.info().to_string(), Some((m.line(), m.col() + 1)))
+        })?;
+        let at = Some((span.start.line(), span.start.col() + 1));
+        let value = match event {
+            Event::Scalar(v, style, anchor, tag) => {
+                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let json = if style == ScalarStyle::Plain && !is_str_tag {
+                    scalar(&v)
+                } else {
+                    Json::String(v.into_owned())
+                };
+                if anchor > 0 {
+                    anchors.insert(anchor, json.clone());
+                }
+                json
+            }
+            Event::Alias(id) => anchors.get(&id).cloned().ok_or_else(|| ("unknown alias".to_string(), at))?,
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(Vec::new(), anchor));
+                continue;
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(serde_json::Map::new(), None, anchor));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (json, anchor) = match stack.pop() {
+                    Some(Frame::Seq(items, a)) => (Json::Array(items), a),
+                    Some(Frame::Map(m, _, a)) => (Json::Object(m), a),
+                    None => return Err(("unbalanced collection".to_string(), at)),
+                };
+                if anchor > 0 {
+                    anchors.insert(anchor, json.clone());
+                }
+                json
+            }
+            Event::DocumentEnd => {
+                if root.is_some() {
+                    break;
+                }
+                continue;
+            }
+            _ => continue,
         };
-        map.insert(k.trim().to_string(), scalar(v.trim()));
+        match stack.last_mut() {
+            None => root = Some(value),
+            Some(Frame::Seq(items, _)) => items.push(value),
+            Some(Frame::Map(m, key, _)) => match key.take() {
+                None => {
+                    *key = Some(match value {
+                        Json::String(s) => s,
+                        other => other.to_string(),
+                    })
+                }
+                Some(k) => {
+                    m.insert(k, value);
+                }
+            },
+        }
     }
-    Ok(Json::Object(map))
+    Ok(root.unwrap_or(Json::Null))
 }
 
 fn scalar(s: &str) -> Json {
-    if let Some(inner) = s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-        return Json::String(inner.replace("''", "'"));
-    }
-    if let Ok(v) = serde_json::from_str::<Json>(s) {
-        return v;
-    }
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => Json::Null,
-        "yes" | "Yes" | "true" | "True" | "on" | "On" => Json::Bool(true),
-        "no" | "No" | "false" | "False" | "off" | "Off" => Json::Bool(false),
-        _ => Json::String(s.to_string()),
+        "" | "~" | "null" | "Null" | "NULL" => return Json::Null,
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Json::Bool(true);
+        }
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Json::Bool(false);
+        }
+        _ => {}
     }
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        if let Ok(i) = s.replace('_', "").parse::<i64>() {
+            return Json::from(i);
+        }
+    }
+    if let Some(hex) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Json::from(i);
+    }
+    if let Some(oct) = s.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Json::from(i);
+    }
+    let looks_float = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits.chars().all(|c| c.is_ascii_digit() || "._eE+-".contains(c))
+        && digits.contains(['.', 'e', 'E']);
+    if looks_float
+        && let Ok(f) = s.replace('_', "").parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
+    {
+        return Json::Number(n);
+    }
+    Json::String(s.to_string())
 }
 
 /// Block-style YAML with `indent` spaces per nested mapping (lists sit at their key's column,
@@ -199,8 +292,29 @@ fn quote_str(s: &str) -> String {
 pub(crate) fn parse_source(
     file: &std::sync::Arc<crate::source::SourceFile>,
 ) -> Result<Json, crate::source::SourceError> {
-    parse(&file.text).map_err(|e| {
-        let loc = crate::source::SourceLoc::new(file.clone(), 0, 1);
-        crate::source::SourceError::new(&loc, format!("invalid YAML: {e}"), "here")
+    parse_at(&file.text).map_err(|(msg, at)| {
+        let offset = at.map_or(0, |(line, col)| file.offset_of(line, col));
+        let loc = crate::source::SourceLoc::new(file.clone(), offset, 1);
+        crate::source::SourceError::new(&loc, format!("invalid YAML: {msg}"), "here")
     })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::parse;
+    use serde_json::json;
+
+    #[test]
+    fn parses_yaml_like_pyyaml() {
+        let doc =
+            "a: 1\nb: [x, 'yes', yes, ~, 1.5, 0x1f]\nc:\n  d: &anchor {e: f}\n  g: *anchor\n\"q\": \"on\"\n";
+        assert_eq!(
+            parse(doc).unwrap(),
+            json!({"a": 1, "b": ["x", "yes", true, null, 1.5, 31], "c": {"d": {"e": "f"}, "g": {"e": "f"}}, "q": "on"})
+        );
+        assert_eq!(parse("- 1\n- two\n").unwrap(), json!([1, "two"]));
+        assert_eq!(parse("").unwrap(), json!(null));
+        assert_eq!(parse("1.2.3").unwrap(), json!("1.2.3"));
+        assert!(parse("a: [1,\n").unwrap_err().contains("line"));
+    }
 }

@@ -135,6 +135,24 @@ mod unit {
     }
 
     #[test]
+    fn nested_yaml_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("v.yml"), "app:\n  ports: [80, 443]\n  debug: no\n").unwrap();
+        let v = parse_extra("@v.yml", dir.path()).unwrap();
+        assert_eq!(v["app"], json!({"ports": [80, 443], "debug": false}));
+    }
+
+    #[test]
+    fn broken_yaml_file_points_at_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yml"), "a: 1\nb: [1, 2\nc: 3\n").unwrap();
+        let e = parse_extra("@bad.yml", dir.path()).unwrap_err();
+        let ExtraVarsError::Parse(se) = &e else { panic!("{e}") };
+        assert!(se.location.contains("bad.yml:"), "{}", se.location);
+        assert!(!se.location.ends_with("bad.yml:1:1"), "{}", se.location);
+    }
+
+    #[test]
     fn errors_are_clear() {
         assert!(matches!(parse_extra("novalue", Path::new(".")), Err(ExtraVarsError::NotKeyValue(_))));
         assert!(matches!(parse_extra("a='x", Path::new(".")), Err(ExtraVarsError::Quotes(_))));

@@ -103,10 +103,11 @@ fn scalar(s: &str) -> Json {
         _ => {}
     }
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        if let Ok(i) = s.replace('_', "").parse::<i64>() {
-            return Json::from(i);
-        }
+    if !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && let Ok(i) = s.replace('_', "").parse::<i64>()
+    {
+        return Json::from(i);
     }
     if let Some(hex) = s.strip_prefix("0x")
         && let Ok(i) = i64::from_str_radix(hex, 16)

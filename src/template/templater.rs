@@ -151,6 +151,61 @@ impl Templater {
         })
     }
 
+    /// Top-level variable names a value's templates read (globals such as `range` left out),
+    /// so a loader can check them before any host is contacted.
+    pub fn variables_in(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<std::collections::BTreeSet<String>, TemplateError> {
+        let mut out = std::collections::BTreeSet::new();
+        self.collect_variables(value, &mut out)?;
+        Ok(out)
+    }
+
+    /// Top-level variable names a bare expression (`when:`) reads.
+    pub fn variables_in_expr(&self, expr: &str) -> Result<std::collections::BTreeSet<String>, TemplateError> {
+        let closed = close_inline_ifs(expr, true);
+        let expr = &*keep_backslashes(&closed, true);
+        let compiled =
+            self.env.compile_expression(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        Ok(compiled.undeclared_variables(false).into_iter().filter(|n| !self.is_global(n)).collect())
+    }
+
+    fn collect_variables(
+        &self,
+        value: &serde_json::Value,
+        out: &mut std::collections::BTreeSet<String>,
+    ) -> Result<(), TemplateError> {
+        match value {
+            serde_json::Value::String(s) if is_template(s) => {
+                let closed = close_inline_ifs(s, false);
+                let source = keep_backslashes(&closed, false);
+                let t = self
+                    .env
+                    .template_from_str(&source)
+                    .map_err(|e| TemplateError::from_minijinja(&e, &source))?;
+                out.extend(t.undeclared_variables(false).into_iter().filter(|n| !self.is_global(n)));
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    self.collect_variables(v, out)?;
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    self.collect_variables(&serde_json::Value::String(k.clone()), out)?;
+                    self.collect_variables(v, out)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_global(&self, name: &str) -> bool {
+        self.env.globals().any(|(g, _)| g == name)
+    }
+
     /// Evaluates a bare expression (`x | default(3)`, `groups['web']`) to a JSON value.
     pub fn eval_expr(&self, expr: &str, ctx: &Value) -> Result<serde_json::Value, TemplateError> {
         convert::to_json(&self.eval_mj(expr, ctx)?)
@@ -204,8 +259,7 @@ impl Templater {
         let mut names: Vec<String> = names.into_iter().collect();
         names.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
         for n in names {
-            let root = n.split('.').next().unwrap_or(&n);
-            if self.env.globals().any(|(g, _)| g == root) {
+            if self.is_global(n.split('.').next().unwrap_or(&n)) {
                 continue;
             }
             if let Some(missing) = first_undefined(ctx, &n) {
@@ -377,6 +431,17 @@ mod unit {
             t.render_str(r"{% raw %}{{ '\d' if x }}{% endraw %}", &ctx()).unwrap(),
             r"{{ '\d' if x }}"
         );
+    }
+
+    #[test]
+    fn variables_used_by_templates() {
+        let t = Templater::new();
+        let v = json!({"a": "{{ x }}/{{ y.z }}", "b": ["{% for i in range(n) %}{{ i }}{% endfor %}"], "{{ k }}": 1, "c": "plain"});
+        let names: Vec<String> = t.variables_in(&v).unwrap().into_iter().collect();
+        assert_eq!(names, ["k", "n", "x", "y"]);
+        let names: Vec<String> =
+            t.variables_in_expr("result is failed and tries | int < 3").unwrap().into_iter().collect();
+        assert_eq!(names, ["result", "tries"]);
     }
 
     #[test]

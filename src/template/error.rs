@@ -48,6 +48,14 @@ impl TemplateError {
         TemplateError::new(TemplateErrorKind::Cycle(chain), message)
     }
 
+    /// A template that does not parse; `source` is shown whole.
+    pub fn syntax(source: &str, detail: &str) -> TemplateError {
+        TemplateError::new(
+            TemplateErrorKind::Syntax,
+            format!("invalid template `{}`: {detail}", source.trim()),
+        )
+    }
+
     pub fn other(message: impl Into<String>) -> TemplateError {
         TemplateError::new(TemplateErrorKind::Other, message)
     }
@@ -119,14 +127,15 @@ impl TemplateError {
                     .unwrap_or(source.trim());
                 TemplateError::undefined(strip_braces(name))
             }
-            minijinja::ErrorKind::SyntaxError => TemplateError::new(
-                TemplateErrorKind::Syntax,
-                format!(
-                    "template syntax error: {} in `{}`",
-                    err.detail().unwrap_or("invalid syntax"),
-                    source
-                ),
-            ),
+            minijinja::ErrorKind::SyntaxError => {
+                TemplateError::syntax(source, err.detail().unwrap_or("invalid syntax"))
+            }
+            minijinja::ErrorKind::UnknownFilter => {
+                TemplateError::other(format!("unknown filter `{}`", unknown_name(err)))
+            }
+            minijinja::ErrorKind::UnknownTest => {
+                TemplateError::other(format!("unknown test `{}`", unknown_name(err)))
+            }
             kind => {
                 let message = match err.detail() {
                     Some(detail) => detail.to_string(),
@@ -157,6 +166,13 @@ impl TemplateError {
         };
         minijinja::Error::new(kind, self.message.clone()).with_source(self)
     }
+}
+
+/// The name in minijinja's "filter x is unknown" detail.
+fn unknown_name(err: &minijinja::Error) -> String {
+    let detail = err.detail().unwrap_or_default();
+    let name = detail.split_whitespace().nth(1).unwrap_or(detail);
+    name.to_string()
 }
 
 /// For an error spanned on a filter name (`x | mandatory`), the operand before the pipe.

@@ -105,7 +105,13 @@ impl Templater {
             return Ok(Value::from(source));
         }
         if let Some(expr) = single_expression(source) {
-            return self.eval_mj(expr, ctx);
+            return self.eval_mj(expr, ctx).map_err(|e| match e.kind {
+                TemplateErrorKind::Syntax => {
+                    let detail = e.message.rsplit_once("`: ").map_or(e.message.as_str(), |(_, d)| d);
+                    TemplateError::syntax(source, detail)
+                }
+                _ => e,
+            });
         }
         self.render_str(source, ctx).map(Value::from)
     }
@@ -443,6 +449,21 @@ mod unit {
         let names: Vec<String> =
             t.variables_in_expr("result is failed and tries | int < 3").unwrap().into_iter().collect();
         assert_eq!(names, ["result", "tries"]);
+    }
+
+    #[test]
+    fn other_errors_are_worded_for_users() {
+        let t = Templater::new();
+        let err = |s: &str| t.render_value(&json!(s), &ctx()).unwrap_err().to_string();
+        assert_eq!(
+            err("{{ port | }}"),
+            "invalid template `{{ port | }}`: unexpected end of input, expected identifier"
+        );
+        assert!(
+            err("{% if port %}").starts_with("invalid template `{% if port %}`: unexpected end of input")
+        );
+        assert_eq!(err("{{ port | nofilter }}"), "unknown filter `nofilter`");
+        assert_eq!(err("{{ port is notest }}"), "unknown test `notest`");
     }
 
     #[test]

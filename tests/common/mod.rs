@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests: where the built `baton` binary is and how to run it.
+//!
+//! The lab fleet (`baton::lab`) is not written yet; `fleet_or_skip` belongs here once it exists.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The `baton` binary cargo built for this test run, so tests drive the real CLI.
+pub fn baton_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_baton"))
+}
+
+/// What one `baton` invocation produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `baton` with `args`, feeding `stdin` (empty when `None`), and captures everything.
+pub fn run_baton(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(baton_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The JSON events `baton ... --json` printed, one per stdout line; other lines are skipped.
+pub fn json_events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+}

@@ -9,6 +9,8 @@ pub mod args;
 pub mod command;
 pub mod context;
 pub mod error;
+pub mod fileinfo;
+pub mod mode;
 pub mod ping;
 pub mod plan;
 pub mod raw;

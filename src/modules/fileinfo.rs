@@ -1,0 +1,457 @@
+//! The file-state fact every file module reads first: for each path asked about, its type,
+//! mode, owner, size, times, link target and (when asked) checksum, in one round trip.
+//!
+//! The host runs one POSIX shell line built from GNU `stat --printf`, `readlink` and
+//! `sha1sum`-style tools; every field ends with a NUL byte, so paths with spaces, quotes or
+//! newlines parse unambiguously. The output opens with a few host facts the modules need
+//! anyway (the shell's pid and clock for backup names, the umask for new files' modes).
+//!
+//! ```text
+//! pid\0 now\0 umask\0 ( index\0 path\0 rawmode\0 uid\0 gid\0 user\0 group\0 size\0
+//!                       atime\0 mtime\0 ctime\0 inode\0 nlink\0 dev\0 target\0 realpath\0
+//!                       checksum\0 access\0 )*
+//! ```
+//!
+//! A path that does not exist yields no record; a recursive probe yields one record per entry
+//! below the path too (found with `find`, which does not follow symlinks).
+
+use super::{ModuleCtx, ModuleError};
+use crate::connection::quote::quote;
+
+/// What kind of file a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Link,
+    Fifo,
+    Socket,
+    Char,
+    Block,
+    Unknown,
+}
+
+impl Kind {
+    fn from_raw_mode(raw: u32) -> Kind {
+        match raw & 0o170_000 {
+            0o100_000 => Kind::File,
+            0o040_000 => Kind::Dir,
+            0o120_000 => Kind::Link,
+            0o010_000 => Kind::Fifo,
+            0o140_000 => Kind::Socket,
+            0o020_000 => Kind::Char,
+            0o060_000 => Kind::Block,
+            _ => Kind::Unknown,
+        }
+    }
+
+    /// The word Ansible's `file` module uses for a path's current state.
+    pub fn state_word(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "directory",
+            Kind::Link => "link",
+            _ => "file",
+        }
+    }
+}
+
+/// A hash the host can compute with its `<name>sum` tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Checksum {
+    /// Ansible's `checksum_algorithm` names (`sha1`, `sha256`, `md5`, ...).
+    pub fn parse(name: &str) -> Option<Checksum> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "md5" => Checksum::Md5,
+            "sha1" => Checksum::Sha1,
+            "sha224" => Checksum::Sha224,
+            "sha256" => Checksum::Sha256,
+            "sha384" => Checksum::Sha384,
+            "sha512" => Checksum::Sha512,
+            _ => return None,
+        })
+    }
+
+    fn tool(self) -> &'static str {
+        match self {
+            Checksum::Md5 => "md5sum",
+            Checksum::Sha1 => "sha1sum",
+            Checksum::Sha224 => "sha224sum",
+            Checksum::Sha256 => "sha256sum",
+            Checksum::Sha384 => "sha384sum",
+            Checksum::Sha512 => "sha512sum",
+        }
+    }
+}
+
+/// The sha1 of bytes as lowercase hex, as `sha1sum` prints it (Ansible's `checksum`).
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::Digest;
+    hex(&sha1::Sha1::digest(data))
+}
+
+/// The md5 of bytes as lowercase hex (Ansible's `md5sum`).
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex(&md5::Md5::digest(data))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One path to look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub path: String,
+    /// Report what a symlink points to instead of the link itself (`stat -L`).
+    pub follow: bool,
+    /// Also report every entry below a directory.
+    pub recurse: bool,
+    pub checksum: Option<Checksum>,
+}
+
+impl Probe {
+    /// The path itself, links not followed, no checksum.
+    pub fn new(path: impl Into<String>) -> Probe {
+        Probe { path: trim_slashes(&path.into()), follow: false, recurse: false, checksum: None }
+    }
+
+    pub fn follow(mut self, follow: bool) -> Probe {
+        self.follow = follow;
+        self
+    }
+
+    pub fn recurse(mut self, recurse: bool) -> Probe {
+        self.recurse = recurse;
+        self
+    }
+
+    pub fn checksum(mut self, checksum: Option<Checksum>) -> Probe {
+        self.checksum = checksum;
+        self
+    }
+}
+
+/// A path without trailing slashes (`/` stays `/`), so records name it the same way.
+pub fn trim_slashes(path: &str) -> String {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() && path.starts_with('/') { "/".to_string() } else { t.to_string() }
+}
+
+/// The state of one existing path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Which probe this record answers.
+    pub probe: usize,
+    /// The path as probed (or `probe path/sub/entry` for entries below it).
+    pub path: String,
+    pub kind: Kind,
+    /// Permission bits (`0o7777` at most).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Owner and group names (`UNKNOWN` when the host has no name for the id).
+    pub owner: String,
+    pub group: String,
+    pub size: u64,
+    pub atime: i64,
+    pub mtime: i64,
+    pub ctime: i64,
+    pub inode: u64,
+    pub nlink: u64,
+    pub dev: u64,
+    /// For a symlink: what it points to (as written) and where that resolves to.
+    pub link_target: Option<String>,
+    pub real_path: Option<String>,
+    /// The checksum asked for, for a regular file the user can read.
+    pub checksum: Option<String>,
+    /// Access for the user the command ran as (`[ -r ]`, `[ -w ]`, `[ -x ]`).
+    pub readable: bool,
+    pub writeable: bool,
+    pub executable: bool,
+}
+
+impl FileInfo {
+    pub fn is_dir(&self) -> bool {
+        self.kind == Kind::Dir
+    }
+
+    /// A sample record for tests of modules that plan from this fact.
+    pub fn sample(path: &str, kind: Kind, mode: u32) -> FileInfo {
+        FileInfo {
+            probe: 0,
+            path: path.to_string(),
+            kind,
+            mode,
+            uid: 1000,
+            gid: 1000,
+            owner: "deploy".into(),
+            group: "deploy".into(),
+            size: 0,
+            atime: 0,
+            mtime: 0,
+            ctime: 0,
+            inode: 1,
+            nlink: 1,
+            dev: 1,
+            link_target: None,
+            real_path: None,
+            checksum: None,
+            readable: true,
+            writeable: true,
+            executable: false,
+        }
+    }
+}
+
+/// Facts about the host's shell that came with the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    /// The shell's pid (part of Ansible's backup file names).
+    pub pid: u32,
+    /// The host's clock as `YYYY-MM-DD@HH:MM:SS` (Ansible's backup suffix).
+    pub now: String,
+    pub umask: u32,
+}
+
+impl Default for HostFacts {
+    fn default() -> HostFacts {
+        HostFacts { pid: 4242, now: "2026-01-02@03:04:05".into(), umask: 0o022 }
+    }
+}
+
+/// Everything one probe command reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub host: HostFacts,
+    pub entries: Vec<FileInfo>,
+}
+
+impl Facts {
+    /// The record for probe `i`'s own path, if it exists.
+    pub fn get(&self, probe: usize, path: &str) -> Option<&FileInfo> {
+        self.entries.iter().find(|e| e.probe == probe && e.path == path)
+    }
+
+    /// Every record of probe `i` (the path itself and, when recursive, all below it).
+    pub fn tree(&self, probe: usize) -> impl Iterator<Item = &FileInfo> {
+        self.entries.iter().filter(move |e| e.probe == probe)
+    }
+}
+
+/// The path of `entry` relative to `root` (`""` for the root itself).
+pub fn relative<'a>(root: &str, entry: &'a str) -> Option<&'a str> {
+    if entry == root {
+        return Some("");
+    }
+    let prefix = if root.ends_with('/') { root.to_string() } else { format!("{root}/") };
+    entry.strip_prefix(prefix.as_str())
+}
+
+const FIELDS: usize = 18;
+
+/// The shell function that prints one record: `e INDEX PATH FOLLOW ALGO`.
+const RECORD_FN: &str = r#"e() { if [ "$3" = 1 ]; then s='stat -L'; else s=stat; fi; printf '%s\0' "$1"; $s --printf '%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0' -- "$2" || exit 3; if [ "$3" != 1 ] && [ -L "$2" ]; then readlink -- "$2"; printf '\0'; readlink -f -- "$2"; printf '\0'; else printf '\0\0'; fi; if [ -n "$4" ] && [ -f "$2" ] && [ -r "$2" ] && { [ "$3" = 1 ] || [ ! -L "$2" ]; }; then "$4" < "$2" || exit 3; fi; printf '\0'; a=; [ -r "$2" ] && a=${a}r; [ -w "$2" ] && a=${a}w; [ -x "$2" ] && a=${a}x; printf '%s\0' "$a"; }"#;
+
+/// The shell line that reports on every probe.
+pub fn script(probes: &[Probe]) -> String {
+    let mut s = String::from(RECORD_FN);
+    s.push_str("; printf '%s\\0' \"$$\" \"$(date +%Y-%m-%d@%H:%M:%S)\" \"$(umask)\"");
+    for (i, p) in probes.iter().enumerate() {
+        let path = quote(&p.path);
+        let follow = if p.follow { "1" } else { "0" };
+        let algo = p.checksum.map_or("''", Checksum::tool);
+        let exists = if p.follow {
+            format!("[ -e {path} ]")
+        } else {
+            format!("{{ [ -e {path} ] || [ -L {path} ]; }}")
+        };
+        s.push_str(&format!("; if {exists}; then "));
+        if p.recurse {
+            // `find` starts a new shell per batch of entries; it gets the same function.
+            let inner = format!("{RECORD_FN}; for f; do e {i} \"$f\" 0 {algo}; done");
+            s.push_str(&format!(
+                "if [ -d {path} ] && ! [ -L {path} ]; then find {path} -exec sh -c {} sh {{}} + || exit 3; \
+                 else e {i} {path} {follow} {algo}; fi",
+                quote(&inner)
+            ));
+        } else {
+            s.push_str(&format!("e {i} {path} {follow} {algo}"));
+        }
+        s.push_str("; fi");
+    }
+    s
+}
+
+/// Parses what [`script`] printed.
+pub fn parse(out: &[u8]) -> Result<Facts, String> {
+    let text = String::from_utf8_lossy(out);
+    let mut fields: Vec<&str> = text.split('\0').collect();
+    // Every field ends with NUL, so the last piece is empty.
+    if fields.last() == Some(&"") {
+        fields.pop();
+    }
+    if fields.len() < 3 || (fields.len() - 3) % FIELDS != 0 {
+        return Err(format!("unexpected file facts output ({} fields)", fields.len()));
+    }
+    let num = |s: &str, what: &str| -> Result<i64, String> {
+        s.trim().parse::<i64>().map_err(|_| format!("unexpected {what} `{s}` in file facts"))
+    };
+    let host = HostFacts {
+        pid: u32::try_from(num(fields[0], "pid")?).unwrap_or(0),
+        now: fields[1].to_string(),
+        umask: u32::from_str_radix(fields[2].trim(), 8)
+            .map_err(|_| format!("unexpected umask `{}`", fields[2]))?,
+    };
+    let mut entries = Vec::new();
+    for r in fields[3..].chunks(FIELDS) {
+        let raw = u32::from_str_radix(r[2], 16).map_err(|_| format!("unexpected mode `{}`", r[2]))?;
+        let unsigned = |i: usize, what: &str| num(r[i], what).map(|n| u64::try_from(n).unwrap_or(0));
+        let id = |i: usize, what: &str| num(r[i], what).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        let kind = Kind::from_raw_mode(raw);
+        let strip_nl = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
+        entries.push(FileInfo {
+            probe: usize::try_from(num(r[0], "probe")?).unwrap_or(0),
+            path: r[1].to_string(),
+            kind,
+            mode: raw & super::mode::MODE_BITS,
+            uid: id(3, "uid")?,
+            gid: id(4, "gid")?,
+            owner: r[5].to_string(),
+            group: r[6].to_string(),
+            size: unsigned(7, "size")?,
+            atime: num(r[8], "atime")?,
+            mtime: num(r[9], "mtime")?,
+            ctime: num(r[10], "ctime")?,
+            inode: unsigned(11, "inode")?,
+            nlink: unsigned(12, "nlink")?,
+            dev: unsigned(13, "dev")?,
+            link_target: (kind == Kind::Link).then(|| strip_nl(r[14])),
+            real_path: (kind == Kind::Link && !r[15].is_empty()).then(|| strip_nl(r[15])),
+            checksum: r[16].split_whitespace().next().map(str::to_string),
+            readable: r[17].contains('r'),
+            writeable: r[17].contains('w'),
+            executable: r[17].contains('x'),
+        });
+    }
+    Ok(Facts { host, entries })
+}
+
+/// Runs the probes on the host. The outer error is the connection's; the inner one is a
+/// task failure worded for the user (permission denied, ...).
+pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts, String>, ModuleError> {
+    let out = ctx.exec(script(probes)).await?;
+    if !out.success() {
+        let why = out.stderr_str();
+        let why = why.trim();
+        return Ok(Err(if why.is_empty() {
+            "cannot read the file's state".to_string()
+        } else {
+            why.to_string()
+        }));
+    }
+    Ok(parse(&out.stdout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(probe: usize, path: &str, raw: &str, target: &str, sum: &str) -> String {
+        format!(
+            "{probe}\0{path}\0{raw}\01000\0100\0deploy\0users\042\01\02\03\0555\01\02049\0{target}\0{}\0{sum}\0rw\0",
+            if target.is_empty() { "" } else { "/real" }
+        )
+    }
+
+    #[test]
+    fn parses_records_with_awkward_names() {
+        let out = format!(
+            "77\02026-01-02@03:04:05\00022\0{}{}",
+            record(0, "/srv/a b\nc", "81a4", "", "da39a3ee5e6b4b0d3255bfef95601890afd80709  -\n"),
+            record(1, "/srv/l", "a1ff", "../x y\n", "")
+        );
+        let facts = parse(out.as_bytes()).unwrap();
+        assert_eq!(facts.host, HostFacts { pid: 77, now: "2026-01-02@03:04:05".into(), umask: 0o022 });
+        let a = facts.get(0, "/srv/a b\nc").unwrap();
+        assert_eq!((a.kind, a.mode, a.uid, a.gid, a.size), (Kind::File, 0o644, 1000, 100, 42));
+        assert_eq!(a.checksum.as_deref(), Some("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+        assert!(a.readable && a.writeable && !a.executable);
+        let l = facts.get(1, "/srv/l").unwrap();
+        assert_eq!(l.kind, Kind::Link);
+        assert_eq!(l.link_target.as_deref(), Some("../x y"));
+        assert_eq!(l.real_path.as_deref(), Some("/real"));
+    }
+
+    #[test]
+    fn absent_paths_have_no_record_and_bad_output_is_an_error() {
+        let facts = parse(b"1\0now\0022\0").unwrap();
+        assert!(facts.entries.is_empty());
+        assert!(parse(b"1\0now\0022\0x\0").is_err());
+    }
+
+    #[test]
+    fn script_quotes_paths_and_asks_for_checksums() {
+        let s = script(&[Probe::new("/a b/").checksum(Some(Checksum::Sha256)).follow(true)]);
+        assert!(s.contains("if [ -e '/a b' ]; then e 0 '/a b' 1 sha256sum; fi"), "{s}");
+        let s = script(&[Probe::new("/d").recurse(true)]);
+        assert!(s.contains("find /d -exec sh -c"), "{s}");
+    }
+
+    #[test]
+    fn script_runs_on_this_machine_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("d x");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/f\n1"), "x").unwrap();
+        std::os::unix::fs::symlink("sub/f\n1", root.join("link")).unwrap();
+        let root = root.to_string_lossy().into_owned();
+        let probes = [
+            Probe::new(format!("{root}/")).recurse(true).checksum(Some(Checksum::Sha1)),
+            Probe::new(format!("{root}/link")).follow(true).checksum(Some(Checksum::Sha1)),
+            Probe::new(format!("{root}/missing")),
+        ];
+        let out = std::process::Command::new("sh").arg("-c").arg(script(&probes)).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let facts = parse(&out.stdout).unwrap();
+        let mut names: Vec<_> =
+            facts.tree(0).map(|e| relative(&root, &e.path).unwrap().to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["", "link", "sub", "sub/f\n1"]);
+        let file = facts.get(0, &format!("{root}/sub/f\n1")).unwrap();
+        assert_eq!(file.checksum.as_deref(), Some(sha1_hex(b"x").as_str()));
+        let link = facts.get(0, &format!("{root}/link")).unwrap();
+        assert_eq!(
+            (link.kind, link.link_target.as_deref(), link.checksum.as_deref()),
+            (Kind::Link, Some("sub/f\n1"), None)
+        );
+        let followed = facts.get(1, &format!("{root}/link")).unwrap();
+        assert_eq!((followed.kind, followed.size), (Kind::File, 1));
+        assert_eq!(followed.checksum.as_deref(), Some(sha1_hex(b"x").as_str()));
+        assert_eq!(facts.tree(2).count(), 0);
+    }
+
+    #[test]
+    fn relative_paths_below_a_root() {
+        assert_eq!(relative("/d", "/d"), Some(""));
+        assert_eq!(relative("/d", "/d/x/y"), Some("x/y"));
+        assert_eq!(relative("/", "/etc"), Some("etc"));
+        assert_eq!(relative("/d", "/dx"), None);
+    }
+
+    #[test]
+    fn digests_match_the_coreutils_tools() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(md5_hex(b"a"), "0cc175b9c0f1b6a831c399e269772661");
+    }
+}

@@ -5,10 +5,13 @@
 //! sees only the trait, so a module never knows which one it runs over.
 
 pub mod r#become;
+mod drive;
 pub mod error;
 pub mod local;
 pub mod quote;
+mod random;
 pub mod ssh;
+mod transfer;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -5,15 +5,9 @@ use std::borrow::Cow;
 
 /// Quotes one argument for `/bin/sh`, leaving plain words as they are.
 pub fn quote(arg: &str) -> Cow<'_, str> {
-    let plain = !arg.is_empty()
-        && arg
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-    if plain {
-        Cow::Borrowed(arg)
-    } else {
-        Cow::Owned(format!("'{}'", arg.replace('\'', "'\\''")))
-    }
+    let plain =
+        !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain { Cow::Borrowed(arg) } else { Cow::Owned(format!("'{}'", arg.replace('\'', "'\\''"))) }
 }
 
 /// Quotes each argument and joins them with spaces.
@@ -22,10 +16,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    args.into_iter()
-        .map(|a| quote(a.as_ref()).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    args.into_iter().map(|a| quote(a.as_ref()).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -15,8 +15,14 @@
 //! A path that does not exist yields no record; a recursive probe yields one record per entry
 //! below the path too (found with `find`, which does not follow symlinks).
 
-use super::{ModuleCtx, ModuleError};
-use crate::connection::quote::quote;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::mode::{Mode, default_mode, format_mode};
+use super::plan::Plan;
+use super::{ModuleArgs, ModuleCtx, ModuleError};
+use crate::connection::quote::{join, quote};
 
 /// What kind of file a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,6 +367,162 @@ pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts,
         }));
     }
     Ok(parse(&out.stdout))
+}
+
+/// Mode, owner and group as a file module's parameters ask for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attrs {
+    pub mode: Option<Mode>,
+    /// A user name or a numeric uid.
+    pub owner: Option<String>,
+    /// A group name or a numeric gid.
+    pub group: Option<String>,
+}
+
+/// One path whose attributes a plan brings in line; `current` is `None` for a path the plan
+/// itself creates (it starts with the umask's mode and unknown ownership).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub path: &'a str,
+    pub kind: Kind,
+    pub current: Option<&'a FileInfo>,
+}
+
+/// What changes on one path, for the diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttrChange {
+    pub path: String,
+    pub mode: Option<(Option<u32>, u32)>,
+    pub owner: Option<(Option<String>, String)>,
+    pub group: Option<(Option<String>, String)>,
+}
+
+impl Attrs {
+    pub fn from_args(args: &ModuleArgs, module: &str) -> Result<Attrs, ModuleError> {
+        Ok(Attrs {
+            mode: Mode::from_args(args, module, "mode")?,
+            owner: args.str(module, "owner")?,
+            group: args.str(module, "group")?,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mode.is_none() && self.owner.is_none() && self.group.is_none()
+    }
+
+    /// The mode `target` ends with (`None`: no mode asked for, or a symlink, whose mode
+    /// Linux ignores). `source` is the mode `preserve` copies.
+    pub fn wanted_mode(
+        &self,
+        target: &Target<'_>,
+        umask: u32,
+        source: Option<u32>,
+    ) -> Result<Option<u32>, String> {
+        match &self.mode {
+            Some(m) if target.kind != Kind::Link => {
+                m.resolve(target.current.map(|c| c.mode), target.kind == Kind::Dir, umask, source).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds the `chown`/`chmod` steps `targets` need (grouped, so a tree costs a few commands)
+    /// and says what changes. Ownership goes first: `chown` clears setuid bits.
+    pub fn plan(
+        &self,
+        plan: &mut Plan,
+        targets: &[Target<'_>],
+        umask: u32,
+        source: Option<u32>,
+    ) -> Result<Vec<AttrChange>, String> {
+        let mut chown: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        let mut chmod: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+        let mut changes = Vec::new();
+        for t in targets {
+            let mut change = AttrChange { path: t.path.to_string(), ..AttrChange::default() };
+            let owner =
+                self.owner.as_ref().filter(|o| !t.current.is_some_and(|c| same_id(o, &c.owner, c.uid)));
+            let group =
+                self.group.as_ref().filter(|g| !t.current.is_some_and(|c| same_id(g, &c.group, c.gid)));
+            if let Some(o) = owner {
+                change.owner = Some((t.current.map(|c| c.owner.clone()), o.clone()));
+            }
+            if let Some(g) = group {
+                change.group = Some((t.current.map(|c| c.group.clone()), g.clone()));
+            }
+            let spec = match (owner, group) {
+                (Some(o), Some(g)) => Some(format!("{o}:{g}")),
+                (Some(o), None) => Some(o.clone()),
+                (None, Some(g)) => Some(format!(":{g}")),
+                (None, None) => None,
+            };
+            if let Some(spec) = spec {
+                chown.entry(spec).or_default().push(t.path);
+            }
+            if let Some(want) = self.wanted_mode(t, umask, source)? {
+                let have = t.current.map(|c| c.mode);
+                let start = have.unwrap_or_else(|| default_mode(t.kind == Kind::Dir, umask));
+                // A chown clears a file's setuid/setgid, so those modes are set again.
+                let cleared = (change.owner.is_some() || change.group.is_some()) && t.kind != Kind::Dir;
+                if start != want || (cleared && want & 0o6000 != 0) {
+                    change.mode = Some((have, want));
+                    chmod.entry(want).or_default().push(t.path);
+                }
+            }
+            if change.mode.is_some() || change.owner.is_some() || change.group.is_some() {
+                changes.push(change);
+            }
+        }
+        for (spec, paths) in chown {
+            plan.exec("chown", format!("chown -h -- {} {}", quote(&spec), join(paths)));
+        }
+        for (mode, paths) in chmod {
+            // Five digits: GNU chmod keeps a directory's setgid bit for a four-digit mode.
+            plan.exec("chmod", format!("chmod 0{mode:04o} -- {}", join(paths)));
+        }
+        Ok(changes)
+    }
+}
+
+/// True when the wanted owner/group (a name or a numeric id) is what the file has.
+fn same_id(wanted: &str, name: &str, id: u32) -> bool {
+    wanted == name || wanted.parse::<u32>().is_ok_and(|n| n == id)
+}
+
+/// The before/after text of a path's state and attributes, as the file modules show it in a
+/// diff (`path:`, `state:`, `mode:`, `owner:`, `group:` lines).
+pub fn describe(
+    path: &str,
+    state: &str,
+    mode: Option<u32>,
+    owner: Option<&str>,
+    group: Option<&str>,
+) -> String {
+    let mut s = format!("path: {path}\nstate: {state}\n");
+    if let Some(m) = mode {
+        s.push_str(&format!("mode: {}\n", format_mode(m)));
+    }
+    if let Some(o) = owner {
+        s.push_str(&format!("owner: {o}\n"));
+    }
+    if let Some(g) = group {
+        s.push_str(&format!("group: {g}\n"));
+    }
+    s
+}
+
+/// The result keys Ansible's file-family modules return for a path: `mode` (a `"0644"`
+/// string), `owner`, `group`, `uid`, `gid`, `size`, `state`.
+pub fn result_keys(info: &FileInfo) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("mode".into(), format_mode(info.mode).into());
+    m.insert("owner".into(), info.owner.clone().into());
+    m.insert("group".into(), info.group.clone().into());
+    m.insert("uid".into(), info.uid.into());
+    m.insert("gid".into(), info.gid.into());
+    m.insert("size".into(), info.size.into());
+    m.insert("state".into(), info.kind.state_word().into());
+    m
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod args;
 pub mod command;
 pub mod context;
 pub mod error;
+pub mod file;
 pub mod fileinfo;
 pub mod mode;
 pub mod ping;

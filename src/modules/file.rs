@@ -1,0 +1,731 @@
+//! `file`: makes a path a file, directory, symlink, hard link or nothing, with the mode, owner
+//! and group asked for, as Ansible's file module does.
+//!
+//! ```yaml
+//! - file: path=/srv/app/releases state=directory mode=0755 owner=deploy
+//! - file:
+//!     path: /srv/app/current
+//!     src: releases/42
+//!     state: link
+//! - file: path=/srv/app/shared recurse=yes mode=u+rwX,go-w state=directory
+//! - file: path=/tmp/flag state=touch
+//! - file: path=/tmp/old state=absent
+//! ```
+//!
+//! The current state comes from one [`fileinfo`] round trip (the path, what it links to, the
+//! link source, the missing parents for `directory`, the whole tree for `recurse`).
+
+use serde_json::{Map, Value};
+
+use super::fileinfo::{self, AttrChange, Attrs, Facts, FileInfo, HostFacts, Kind, Probe, Target};
+use super::plan::{Diff, Plan};
+use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
+use crate::connection::quote::quote;
+use crate::event::{Status, TaskResult};
+
+pub static MODULE: ModuleDef = ModuleDef {
+    name: "file",
+    free_form: false,
+    params: &["dest", "follow", "force", "group", "mode", "name", "owner", "path", "recurse", "src", "state"],
+    run: crate::module_entry!(run),
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    Absent,
+    Directory,
+    File,
+    Hard,
+    Link,
+    Touch,
+}
+
+impl FileState {
+    fn parse(s: &str) -> Option<FileState> {
+        Some(match s {
+            "absent" => FileState::Absent,
+            "directory" => FileState::Directory,
+            "file" => FileState::File,
+            "hard" => FileState::Hard,
+            "link" => FileState::Link,
+            "touch" => FileState::Touch,
+            _ => return None,
+        })
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            FileState::Absent => "absent",
+            FileState::Directory => "directory",
+            FileState::File => "file",
+            FileState::Hard => "hard",
+            FileState::Link => "link",
+            FileState::Touch => "touch",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    pub path: String,
+    /// `None`: keep what the path is now (`file` when it does not exist), as Ansible does.
+    pub state: Option<FileState>,
+    pub attrs: Attrs,
+    pub recurse: bool,
+    pub src: Option<String>,
+    pub force: bool,
+    pub follow: bool,
+}
+
+impl Params {
+    pub fn parse(args: &ModuleArgs) -> Result<Params, ModuleError> {
+        let m = MODULE.name;
+        let path = match (args.str(m, "path")?, args.str(m, "dest")?, args.str(m, "name")?) {
+            (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => p,
+            (None, None, None) => {
+                return Err(ModuleError::MissingParam { module: m.into(), param: "path".into() });
+            }
+        };
+        let state = match args.str(m, "state")? {
+            None => None,
+            Some(s) => Some(FileState::parse(&s).ok_or_else(|| {
+                bad(format!("`state` must be one of absent, directory, file, hard, link, touch; got `{s}`"))
+            })?),
+        };
+        let p = Params {
+            path: fileinfo::trim_slashes(&path),
+            state,
+            attrs: Attrs::from_args(args, m)?,
+            recurse: args.bool(m, "recurse")?.unwrap_or(false),
+            src: args.str(m, "src")?,
+            force: args.bool(m, "force")?.unwrap_or(false),
+            follow: args.bool(m, "follow")?.unwrap_or(true),
+        };
+        if p.recurse && !matches!(p.state, Some(FileState::Directory) | None) {
+            return Err(bad("`recurse` requires `state: directory`".into()));
+        }
+        if p.src.is_some() && !matches!(p.state, Some(FileState::Link | FileState::Hard)) {
+            return Err(bad("`src` requires `state: link` or `state: hard`".into()));
+        }
+        if p.state == Some(FileState::Hard) && p.src.is_none() {
+            return Err(ModuleError::MissingParam { module: m.into(), param: "src".into() });
+        }
+        if matches!(p.attrs.mode, Some(super::mode::Mode::Preserve)) {
+            return Err(bad("mode `preserve` only works with copy and template".into()));
+        }
+        Ok(p)
+    }
+
+    /// Where `src` lives: a relative link source is relative to the link's directory.
+    fn src_path(&self) -> Option<String> {
+        let src = self.src.as_ref()?;
+        if src.starts_with('/') {
+            return Some(src.clone());
+        }
+        Some(match self.path.rsplit_once('/') {
+            Some(("", _)) => format!("/{src}"),
+            Some((dir, _)) => format!("{dir}/{src}"),
+            None => src.clone(),
+        })
+    }
+
+    /// The parents `mkdir -p` would create, outermost first (only their existence is probed).
+    fn ancestors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut p = self.path.as_str();
+        while let Some((dir, _)) = p.rsplit_once('/') {
+            if dir.is_empty() {
+                break;
+            }
+            out.push(dir.to_string());
+            p = dir;
+        }
+        out.reverse();
+        out
+    }
+}
+
+fn bad(message: String) -> ModuleError {
+    ModuleError::BadArgs { module: MODULE.name.to_string(), message }
+}
+
+/// What the host has now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    pub host: HostFacts,
+    /// The path itself (a symlink is reported as a link).
+    pub path: Option<FileInfo>,
+    /// What the path resolves to, when it is a symlink and `follow` is on.
+    pub followed: Option<FileInfo>,
+    /// Every entry below the path (with `recurse`).
+    pub below: Vec<FileInfo>,
+    /// The link source (`src`), when it exists.
+    pub src: Option<FileInfo>,
+    /// The parents of the path that do not exist, outermost first.
+    pub missing_parents: Vec<String>,
+}
+
+const P_PATH: usize = 0;
+const P_FOLLOWED: usize = 1;
+const P_SRC: usize = 2;
+const P_PARENTS: usize = 3;
+
+fn probes(p: &Params) -> Vec<Probe> {
+    let recurse = p.recurse && matches!(p.state, Some(FileState::Directory) | None);
+    let mut probes = vec![
+        Probe::new(&p.path).recurse(recurse),
+        Probe::new(&p.path).follow(true),
+        Probe::new(p.src_path().unwrap_or_else(|| p.path.clone())),
+    ];
+    if p.state == Some(FileState::Directory) {
+        probes.extend(p.ancestors().into_iter().map(Probe::new));
+    }
+    probes
+}
+
+fn state_from(p: &Params, probes: &[Probe], facts: &Facts) -> State {
+    let path = facts.get(P_PATH, &p.path).cloned();
+    let is_link = path.as_ref().is_some_and(|i| i.kind == Kind::Link);
+    State {
+        host: facts.host.clone(),
+        followed: if is_link && p.follow { facts.get(P_FOLLOWED, &p.path).cloned() } else { None },
+        below: facts.tree(P_PATH).filter(|e| e.path != p.path).cloned().collect(),
+        src: p.src.as_ref().and_then(|_| facts.get(P_SRC, &probes[P_SRC].path).cloned()),
+        missing_parents: probes
+            .iter()
+            .enumerate()
+            .skip(P_PARENTS)
+            .filter(|(i, pr)| facts.get(*i, &pr.path).is_none())
+            .map(|(_, pr)| pr.path.clone())
+            .collect(),
+        path,
+    }
+}
+
+fn fail(message: String) -> ModuleError {
+    bad(message)
+}
+
+/// The state the path is in now, in the file module's words (`hard` for a file with links).
+fn current_word(info: Option<&FileInfo>) -> &'static str {
+    match info {
+        None => "absent",
+        Some(i) if i.kind == Kind::File && i.nlink > 1 => "hard",
+        Some(i) => i.kind.state_word(),
+    }
+}
+
+/// Turns (params, current state) into the steps that make the host match.
+pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
+    let mut plan = Plan::default();
+    let path = p.path.as_str();
+    let q = quote(path);
+    let current = s.path.as_ref();
+    // A symlink followed stands for what it points to.
+    let effective = s.followed.as_ref().or(current);
+    let state = p.state.unwrap_or(match current {
+        Some(_) => match effective.map(|e| e.kind) {
+            Some(Kind::Dir) => FileState::Directory,
+            Some(Kind::Link) => FileState::Link,
+            _ => FileState::File,
+        },
+        None if p.recurse => FileState::Directory,
+        None => FileState::File,
+    });
+    let umask = s.host.umask;
+    let before = current.map(|c| fileinfo::describe(path, current_word(Some(c)), Some(c.mode), None, None));
+    let mut created = false;
+    let mut targets: Vec<Target<'_>> = Vec::new();
+    match state {
+        FileState::Absent => {
+            if current.is_some() {
+                plan.exec("remove", format!("rm -rf -- {q}"));
+            }
+        }
+        FileState::Directory => match effective {
+            None => {
+                plan.exec("mkdir", format!("mkdir -p -- {q}"));
+                created = true;
+                // Ansible gives the parents it creates the same mode and owner as the path.
+                targets.extend(s.missing_parents.iter().map(|d| Target {
+                    path: d.as_str(),
+                    kind: Kind::Dir,
+                    current: None,
+                }));
+                targets.push(Target { path, kind: Kind::Dir, current: None });
+            }
+            Some(e) if e.kind == Kind::Dir => {
+                targets.push(Target { path, kind: Kind::Dir, current: Some(e) });
+                if p.recurse {
+                    targets.extend(s.below.iter().map(|b| Target {
+                        path: b.path.as_str(),
+                        kind: b.kind,
+                        current: Some(b),
+                    }));
+                }
+            }
+            Some(e) => return Err(fail(format!("{path} already exists as a {}", current_word(Some(e))))),
+        },
+        FileState::File => match effective {
+            None => return Err(fail(format!("file ({path}) is absent, cannot continue"))),
+            Some(e) if e.kind == Kind::Dir => {
+                return Err(fail(format!("file ({path}) is directory, cannot continue")));
+            }
+            Some(e) => targets.push(Target { path, kind: e.kind, current: Some(e) }),
+        },
+        FileState::Touch => {
+            if let Some(Kind::Dir) = effective.map(|e| e.kind) {
+                plan.exec("touch", format!("touch -- {q}"));
+            } else {
+                let h = if p.follow { "" } else { "-h " };
+                plan.exec("touch", format!("touch {h}-- {q}"));
+            }
+            created = current.is_none();
+            let kind = effective.map_or(Kind::File, |e| e.kind);
+            targets.push(Target { path, kind, current: effective });
+        }
+        FileState::Link => plan_link(p, s, &mut plan, &mut targets, &mut created)?,
+        FileState::Hard => plan_hard(p, s, &mut plan, &mut targets, &mut created)?,
+    }
+    let changes = p.attrs.plan(&mut plan, &targets, umask, None).map_err(fail)?;
+    if !plan.is_empty() {
+        plan.diffs.push(diff(p, state, before, created, &changes));
+    }
+    Ok(plan)
+}
+
+fn plan_link<'a>(
+    p: &'a Params,
+    s: &'a State,
+    plan: &mut Plan,
+    targets: &mut Vec<Target<'a>>,
+    created: &mut bool,
+) -> Result<(), ModuleError> {
+    let path = p.path.as_str();
+    let q = quote(path);
+    let current = s.path.as_ref();
+    let Some(src) = &p.src else {
+        return match current {
+            Some(c) if c.kind == Kind::Link => {
+                targets.push(Target { path: p.path.as_str(), kind: Kind::Link, current: Some(c) });
+                Ok(())
+            }
+            _ => Err(ModuleError::MissingParam { module: MODULE.name.into(), param: "src".into() }),
+        };
+    };
+    let link = format!("ln -s -- {} {q}", quote(src));
+    match current {
+        Some(c) if c.kind == Kind::Link && c.link_target.as_deref() == Some(src.as_str()) => {}
+        Some(c) if c.kind == Kind::Link => plan.exec("link", format!("ln -sfn -- {} {q}", quote(src))),
+        None => {
+            if s.src.is_none() && !p.force {
+                return Err(fail(format!(
+                    "src file does not exist, use `force: yes` if you really want to create the link: {}",
+                    p.src_path().unwrap_or_default()
+                )));
+            }
+            *created = true;
+            plan.exec("link", link);
+        }
+        Some(c) if c.kind == Kind::Dir => {
+            if !p.force {
+                return Err(fail(format!("refusing to convert from directory to symlink for {path}")));
+            }
+            plan.exec("link", format!("rmdir -- {q} && {link}"));
+        }
+        Some(c) => {
+            if !p.force {
+                return Err(fail(format!(
+                    "refusing to convert from {} to symlink for {path}",
+                    current_word(Some(c))
+                )));
+            }
+            plan.exec("link", format!("rm -f -- {q} && {link}"));
+        }
+    }
+    // Owner and group go on the link itself; a mode goes on what it points to.
+    let link_info = current.filter(|c| c.kind == Kind::Link && plan.is_empty());
+    targets.push(Target { path: p.path.as_str(), kind: Kind::Link, current: link_info });
+    if p.attrs.mode.is_some()
+        && let Some(src_info) = &s.src
+    {
+        let mode_only = Attrs { mode: p.attrs.mode.clone(), owner: None, group: None };
+        let t = [Target { path: p.path.as_str(), kind: src_info.kind, current: Some(src_info) }];
+        mode_only.plan(plan, &t, s.host.umask, None).map_err(fail)?;
+    }
+    Ok(())
+}
+
+fn plan_hard<'a>(
+    p: &'a Params,
+    s: &'a State,
+    plan: &mut Plan,
+    targets: &mut Vec<Target<'a>>,
+    created: &mut bool,
+) -> Result<(), ModuleError> {
+    let path = p.path.as_str();
+    let q = quote(path);
+    let src = p.src.clone().unwrap_or_default();
+    let Some(src_info) = &s.src else {
+        return Err(fail(format!("src does not exist: {}", p.src_path().unwrap_or_default())));
+    };
+    let link = format!("ln -f -- {} {q}", quote(&p.src_path().unwrap_or(src)));
+    match s.path.as_ref() {
+        Some(c) if c.inode == src_info.inode && c.dev == src_info.dev => {
+            targets.push(Target { path, kind: c.kind, current: Some(c) });
+            return Ok(());
+        }
+        None => *created = true,
+        Some(c) if c.kind == Kind::Dir => {
+            return Err(fail(format!("Cannot link: {path} is a directory")));
+        }
+        Some(c) if c.kind == Kind::File && !p.force => {
+            return Err(fail(if c.nlink > 1 {
+                "Cannot link, different hard link exists at destination".to_string()
+            } else {
+                "Cannot link, file exists at destination".to_string()
+            }));
+        }
+        Some(_) => {}
+    }
+    plan.exec("link", link);
+    // After linking, the path *is* the source file: its attributes are the source's.
+    targets.push(Target { path, kind: src_info.kind, current: Some(src_info) });
+    Ok(())
+}
+
+fn diff(p: &Params, state: FileState, before: Option<String>, created: bool, changes: &[AttrChange]) -> Diff {
+    let path = p.path.as_str();
+    let root = changes.iter().find(|c| c.path == path);
+    let word = match state {
+        FileState::Touch => "file",
+        s => s.word(),
+    };
+    let after_mode = root.and_then(|c| c.mode.map(|(_, m)| m));
+    let after = fileinfo::describe(
+        path,
+        word,
+        after_mode,
+        root.and_then(|c| c.owner.as_ref().map(|o| o.1.as_str())),
+        root.and_then(|c| c.group.as_ref().map(|g| g.1.as_str())),
+    );
+    let mut after = after;
+    let below = changes.iter().filter(|c| c.path != path).count();
+    if below > 0 {
+        after.push_str(&format!("changed below: {below}\n"));
+    }
+    let before = match before {
+        Some(b) if !created => b,
+        _ => fileinfo::describe(path, "absent", None, None, None),
+    };
+    Diff { before_header: Some(path.to_string()), after_header: Some(path.to_string()), before, after }
+}
+
+async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
+    let p = Params::parse(&args)?;
+    let probes = probes(&p);
+    let facts = match fileinfo::read(ctx, &probes).await? {
+        Ok(f) => f,
+        Err(msg) => return Ok(failed(&p, msg)),
+    };
+    let state = state_from(&p, &probes, &facts);
+    let plan = match plan(&p, &state) {
+        Ok(plan) => plan,
+        Err(ModuleError::BadArgs { message, .. }) => return Ok(failed(&p, message)),
+        Err(e) => return Err(e),
+    };
+    let changed = !plan.is_empty();
+    let predicted = data(&p, state.followed.as_ref().or(state.path.as_ref()));
+    let mut result = plan.apply(ctx, predicted).await?;
+    if result.status == Status::Failed {
+        result.data.insert("path".into(), p.path.clone().into());
+        return Ok(result);
+    }
+    // What the path looks like now, read back rather than guessed (uid of a new owner, ...).
+    if changed && !ctx.check_mode {
+        let again = [Probe::new(&p.path).follow(p.follow && p.state != Some(FileState::Link))];
+        if let Ok(facts) = fileinfo::read(ctx, &again).await? {
+            let mut fresh = data(&p, facts.get(0, &p.path));
+            if let Some(d) = result.data.remove("diff") {
+                fresh.insert("diff".into(), d);
+            }
+            result.data = fresh;
+        }
+    }
+    Ok(result)
+}
+
+/// The result keys: `path`, `state`, and the path's attributes when it exists.
+fn data(p: &Params, info: Option<&FileInfo>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("path".into(), p.path.clone().into());
+    match (p.state, info) {
+        (Some(FileState::Absent), _) | (_, None) => {
+            m.insert("state".into(), "absent".into());
+        }
+        (state, Some(info)) => {
+            m.extend(fileinfo::result_keys(info));
+            if let Some(FileState::Link | FileState::Hard) = state {
+                m.insert("state".into(), state.map_or("link", FileState::word).into());
+                m.insert("dest".into(), p.path.clone().into());
+                if let Some(src) = &p.src {
+                    m.insert("src".into(), src.clone().into());
+                }
+            }
+        }
+    }
+    m
+}
+
+fn failed(p: &Params, msg: String) -> TaskResult {
+    let mut r = TaskResult::failed(msg);
+    r.data.insert("path".into(), p.path.clone().into());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::plan::Step;
+    use serde_json::json;
+
+    fn params(v: Value) -> Params {
+        Params::parse(&ModuleArgs(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    fn info(path: &str, kind: Kind, mode: u32) -> FileInfo {
+        FileInfo::sample(path, kind, mode)
+    }
+
+    fn link(path: &str, target: &str) -> FileInfo {
+        FileInfo { link_target: Some(target.into()), ..info(path, Kind::Link, 0o777) }
+    }
+
+    fn cmds(p: &Params, s: &State) -> Vec<String> {
+        plan(p, s)
+            .unwrap()
+            .steps
+            .into_iter()
+            .map(|st| match st {
+                Step::Exec { cmd, .. } => cmd,
+                Step::Put { dest, .. } => format!("put {dest}"),
+            })
+            .collect()
+    }
+
+    fn state(path: Option<FileInfo>) -> State {
+        State { path, ..State::default() }
+    }
+
+    /// (params, state) → the commands the plan runs; an empty list means `ok`.
+    #[test]
+    fn cases_as_data() {
+        let dir = |m| Some(info("/srv/app", Kind::Dir, m));
+        let file = |m| Some(info("/srv/app", Kind::File, m));
+        let cases: Vec<(&str, Value, State, Vec<&str>)> = vec![
+            (
+                "new directory with mode and missing parents",
+                json!({"path": "/srv/app", "state": "directory", "mode": "0750"}),
+                State { missing_parents: vec!["/srv".into()], ..State::default() },
+                vec!["mkdir -p -- /srv/app", "chmod 00750 -- /srv /srv/app"],
+            ),
+            (
+                "existing directory, same mode",
+                json!({"path": "/srv/app/", "state": "directory", "mode": "0755"}),
+                state(dir(0o755)),
+                vec![],
+            ),
+            (
+                "existing directory, symbolic mode",
+                json!({"path": "/srv/app", "state": "directory", "mode": "g+w"}),
+                state(dir(0o755)),
+                vec!["chmod 00775 -- /srv/app"],
+            ),
+            (
+                "owner and group by name, only the group differs",
+                json!({"path": "/srv/app", "owner": "deploy", "group": "www"}),
+                state(file(0o644)),
+                vec!["chown -h -- :www /srv/app"],
+            ),
+            (
+                "numeric owner matching",
+                json!({"path": "/srv/app", "owner": 1000}),
+                state(file(0o644)),
+                vec![],
+            ),
+            (
+                "absent path, state absent",
+                json!({"path": "/srv/app", "state": "absent"}),
+                state(None),
+                vec![],
+            ),
+            (
+                "remove a directory",
+                json!({"path": "/srv/app", "state": "absent"}),
+                state(dir(0o755)),
+                vec!["rm -rf -- /srv/app"],
+            ),
+            (
+                "touch always runs",
+                json!({"path": "/srv/app", "state": "touch"}),
+                state(file(0o644)),
+                vec!["touch -- /srv/app"],
+            ),
+            (
+                "touch a new file with a mode",
+                json!({"path": "/srv/app", "state": "touch", "mode": "0600"}),
+                state(None),
+                vec!["touch -- /srv/app", "chmod 00600 -- /srv/app"],
+            ),
+            (
+                "new symlink",
+                json!({"path": "/srv/cur", "state": "link", "src": "rel 1"}),
+                State { src: Some(info("/srv/rel 1", Kind::Dir, 0o755)), ..State::default() },
+                vec!["ln -s -- 'rel 1' /srv/cur"],
+            ),
+            (
+                "symlink already right",
+                json!({"path": "/srv/cur", "state": "link", "src": "rel"}),
+                state(Some(link("/srv/cur", "rel"))),
+                vec![],
+            ),
+            (
+                "symlink pointing elsewhere",
+                json!({"path": "/srv/cur", "state": "link", "src": "new"}),
+                state(Some(link("/srv/cur", "old"))),
+                vec!["ln -sfn -- new /srv/cur"],
+            ),
+            (
+                "symlink over a file with force",
+                json!({"path": "/srv/app", "state": "link", "src": "/x", "force": true}),
+                state(file(0o644)),
+                vec!["rm -f -- /srv/app && ln -s -- /x /srv/app"],
+            ),
+            (
+                "owner of a symlink is set on the link",
+                json!({"path": "/srv/cur", "state": "link", "src": "rel", "owner": "root"}),
+                state(Some(link("/srv/cur", "rel"))),
+                vec!["chown -h -- root /srv/cur"],
+            ),
+            (
+                "hard link",
+                json!({"path": "/srv/h", "state": "hard", "src": "/srv/f"}),
+                State { src: Some(info("/srv/f", Kind::File, 0o644)), ..State::default() },
+                vec!["ln -f -- /srv/f /srv/h"],
+            ),
+            (
+                "hard link already there",
+                json!({"path": "/srv/h", "state": "hard", "src": "/srv/f"}),
+                State {
+                    path: Some(FileInfo { nlink: 2, ..info("/srv/h", Kind::File, 0o644) }),
+                    src: Some(FileInfo { nlink: 2, ..info("/srv/f", Kind::File, 0o644) }),
+                    ..State::default()
+                },
+                vec![],
+            ),
+            (
+                "recurse sets modes below, grouped",
+                json!({"path": "/srv/app", "state": "directory", "recurse": true, "mode": "u=rwX,go=rX"}),
+                State {
+                    path: dir(0o700),
+                    below: vec![
+                        info("/srv/app/a", Kind::File, 0o600),
+                        info("/srv/app/b", Kind::File, 0o644),
+                        info("/srv/app/d", Kind::Dir, 0o700),
+                        link("/srv/app/l", "a"),
+                    ],
+                    ..State::default()
+                },
+                vec!["chmod 00644 -- /srv/app/a", "chmod 00755 -- /srv/app /srv/app/d"],
+            ),
+            (
+                "recurse owner includes links",
+                json!({"path": "/srv/app", "state": "directory", "recurse": true, "owner": "root"}),
+                State { path: dir(0o755), below: vec![link("/srv/app/l", "a")], ..State::default() },
+                vec!["chown -h -- root /srv/app /srv/app/l"],
+            ),
+            (
+                "followed symlink to a directory",
+                json!({"path": "/srv/app", "state": "directory", "mode": "0700"}),
+                State { path: Some(link("/srv/app", "real")), followed: dir(0o755), ..State::default() },
+                vec!["chmod 00700 -- /srv/app"],
+            ),
+            (
+                "no state keeps a directory a directory",
+                json!({"path": "/srv/app", "mode": "0755"}),
+                state(dir(0o755)),
+                vec![],
+            ),
+            (
+                "chown then setgid again",
+                json!({"path": "/srv/app", "group": "www", "mode": "2755"}),
+                state(file(0o2755)),
+                vec!["chown -h -- :www /srv/app", "chmod 02755 -- /srv/app"],
+            ),
+        ];
+        for (name, args, s, want) in cases {
+            assert_eq!(cmds(&params(args), &s), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn refusals_match_ansible_wording() {
+        let cases: Vec<(Value, State, &str)> = vec![
+            (json!({"path": "/f", "state": "file"}), state(None), "file (/f) is absent, cannot continue"),
+            (
+                json!({"path": "/f", "state": "directory"}),
+                state(Some(info("/f", Kind::File, 0o644))),
+                "/f already exists as a file",
+            ),
+            (
+                json!({"path": "/f", "state": "link", "src": "/x"}),
+                state(Some(info("/f", Kind::File, 0o644))),
+                "refusing to convert from file to symlink for /f",
+            ),
+            (json!({"path": "/f", "state": "link", "src": "/x"}), state(None), "src file does not exist"),
+            (
+                json!({"path": "/f", "state": "hard", "src": "/x"}),
+                State {
+                    path: Some(info("/f", Kind::File, 0o644)),
+                    src: Some(FileInfo { inode: 9, ..info("/x", Kind::File, 0o644) }),
+                    ..State::default()
+                },
+                "Cannot link, file exists at destination",
+            ),
+        ];
+        for (args, s, want) in cases {
+            let err = plan(&params(args), &s).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_caught_before_the_host() {
+        for (args, want) in [
+            (json!({"state": "directory"}), "needs the parameter `path`"),
+            (json!({"path": "/x", "state": "dir"}), "`state` must be one of"),
+            (json!({"path": "/x", "state": "file", "recurse": true}), "`recurse` requires"),
+            (json!({"path": "/x", "src": "/y"}), "`src` requires"),
+            (json!({"path": "/x", "mode": "u+q"}), "not a valid mode"),
+        ] {
+            let err = Params::parse(&ModuleArgs(args.as_object().unwrap().clone())).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn aliases_and_relative_link_sources() {
+        let p = params(json!({"dest": "/a/b/c", "state": "link", "src": "../x"}));
+        assert_eq!(p.path, "/a/b/c");
+        assert_eq!(p.src_path().as_deref(), Some("/a/b/../x"));
+        assert_eq!(params(json!({"name": "/a/b/c"})).ancestors(), vec!["/a", "/a/b"]);
+    }
+
+    #[test]
+    fn diff_shows_state_and_mode() {
+        let p = params(json!({"path": "/srv/app", "state": "directory", "mode": "0700"}));
+        let d = plan(&p, &state(Some(info("/srv/app", Kind::Dir, 0o755)))).unwrap().diffs;
+        assert_eq!(d[0].before, "path: /srv/app\nstate: directory\nmode: 0755\n");
+        assert_eq!(d[0].after, "path: /srv/app\nstate: directory\nmode: 0700\n");
+    }
+}

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod command;
 pub mod context;
+pub mod copy;
 pub mod error;
 pub mod file;
 pub mod fileinfo;

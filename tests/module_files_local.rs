@@ -1,0 +1,227 @@
+//! The file modules run for real through the local connection, in a temp dir: first run
+//! changes, second run is ok, check mode predicts without touching, diff shows before/after.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use baton::connection::local::LocalConnection;
+use baton::event::{Status, TaskResult};
+use baton::modules::{ModuleArgs, ModuleCtx, ModuleDef, copy, file, fileinfo};
+use serde_json::{Value, json};
+
+struct Run {
+    check: bool,
+    diff: bool,
+}
+
+const APPLY: Run = Run { check: false, diff: false };
+const CHECK: Run = Run { check: true, diff: false };
+const DIFF: Run = Run { check: false, diff: true };
+
+async fn run(module: &ModuleDef, how: Run, args: Value) -> TaskResult {
+    let conn = LocalConnection::new();
+    let ctx = ModuleCtx {
+        host: "localhost",
+        conn: &conn,
+        r#become: None,
+        check_mode: how.check,
+        diff: how.diff,
+        env: vec![],
+        timeout: None,
+    };
+    let args = ModuleArgs(args.as_object().unwrap().clone());
+    args.validate(module).unwrap();
+    (module.run)(&ctx, args).await.unwrap()
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn file_directory_is_idempotent_and_check_mode_touches_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a b/c");
+    let args = json!({"path": s(&dir), "state": "directory", "mode": "0750"});
+
+    let r = run(&file::MODULE, CHECK, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert!(!dir.exists(), "check mode created the directory");
+
+    let r = run(&file::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(mode_of(&dir), 0o750);
+    // Ansible gives the parents it creates the same mode.
+    assert_eq!(mode_of(dir.parent().unwrap()), 0o750);
+    assert_eq!(r.data["mode"], "0750");
+    assert_eq!(r.data["state"], "directory");
+
+    let r = run(&file::MODULE, APPLY, args).await;
+    assert_eq!(r.status, Status::Ok, "{r:?}");
+
+    let r = run(&file::MODULE, DIFF, json!({"path": s(&dir), "mode": "g+w"})).await;
+    assert_eq!(r.status, Status::Changed);
+    assert_eq!(mode_of(&dir), 0o770);
+    assert!(r.data["diff"]["before"].as_str().unwrap().contains("mode: 0750"), "{r:?}");
+    assert!(r.data["diff"]["after"].as_str().unwrap().contains("mode: 0770"), "{r:?}");
+}
+
+#[tokio::test]
+async fn file_recurse_touch_link_hard_absent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub/f"), "x").unwrap();
+    std::fs::set_permissions(root.join("sub/f"), std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let args = json!({"path": s(&root), "state": "directory", "recurse": true, "mode": "u=rwX,go=rX"});
+    assert_eq!(run(&file::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(mode_of(&root.join("sub/f")), 0o644);
+    assert_eq!(mode_of(&root.join("sub")), 0o755);
+    assert_eq!(run(&file::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let flag = root.join("flag");
+    let touch = json!({"path": s(&flag), "state": "touch", "mode": "0600"});
+    assert_eq!(run(&file::MODULE, APPLY, touch.clone()).await.status, Status::Changed);
+    assert_eq!(mode_of(&flag), 0o600);
+    // Touch always changes (the times move), as in Ansible.
+    assert_eq!(run(&file::MODULE, APPLY, touch).await.status, Status::Changed);
+
+    let link = root.join("current");
+    let args = json!({"path": s(&link), "state": "link", "src": "sub"});
+    let r = run(&file::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("sub"));
+    assert_eq!(run(&file::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let refused = run(&file::MODULE, APPLY, json!({"path": s(&flag), "state": "link", "src": "sub"})).await;
+    assert_eq!(refused.status, Status::Failed);
+    assert!(refused.msg.unwrap().contains("refusing to convert from file to symlink"));
+
+    let hard = root.join("hard");
+    let args = json!({"path": s(&hard), "state": "hard", "src": s(&root.join("sub/f"))});
+    assert_eq!(run(&file::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(std::fs::read_to_string(&hard).unwrap(), "x");
+    assert_eq!(run(&file::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let gone = json!({"path": s(&root), "state": "absent"});
+    assert_eq!(run(&file::MODULE, APPLY, gone.clone()).await.status, Status::Changed);
+    assert!(!root.exists());
+    assert_eq!(run(&file::MODULE, APPLY, gone).await.status, Status::Ok);
+
+    let r = run(&file::MODULE, APPLY, json!({"path": s(&root), "state": "file"})).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.msg.unwrap().contains("is absent, cannot continue"));
+}
+
+#[tokio::test]
+async fn copy_content_changes_once_with_diff_backup_and_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("app.conf");
+    let args = json!({"content": "a=1\n", "dest": s(&dest), "mode": "0640"});
+
+    let r = run(&copy::MODULE, CHECK, args.clone()).await;
+    assert_eq!(r.status, Status::Changed);
+    assert!(!dest.exists());
+
+    let r = run(&copy::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "a=1\n");
+    assert_eq!(mode_of(&dest), 0o640);
+    assert_eq!(r.data["checksum"], fileinfo::sha1_hex(b"a=1\n"));
+    assert_eq!(r.data["mode"], "0640");
+    assert_eq!(r.data["size"], 4);
+
+    let r = run(&copy::MODULE, APPLY, args).await;
+    assert_eq!(r.status, Status::Ok, "{r:?}");
+
+    let args = json!({"content": "a=2\n", "dest": s(&dest), "backup": true});
+    let r = run(&copy::MODULE, DIFF, args).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(r.data["diff"]["before"], "a=1\n");
+    assert_eq!(r.data["diff"]["after"], "a=2\n");
+    assert_eq!(mode_of(&dest), 0o640, "the old mode is kept");
+    let backup = r.data["backup_file"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), "a=1\n");
+
+    let r = run(&copy::MODULE, APPLY, json!({"content": "x", "dest": s(&dest), "mode": "u+x"})).await;
+    assert_eq!(mode_of(&dest), 0o740, "{r:?}");
+    let r = run(&copy::MODULE, APPLY, json!({"content": "y", "dest": s(&dest), "force": false})).await;
+    assert_eq!(r.status, Status::Ok);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "x");
+}
+
+#[tokio::test]
+async fn copy_failing_validate_leaves_the_old_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("sudoers");
+    std::fs::write(&dest, "good\n").unwrap();
+    let r = run(
+        &copy::MODULE,
+        APPLY,
+        json!({"content": "bad\n", "dest": s(&dest), "validate": "grep -q good %s"}),
+    )
+    .await;
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "good\n");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "the temp file is removed");
+
+    let r = run(
+        &copy::MODULE,
+        APPLY,
+        json!({"content": "good too\n", "dest": s(&dest), "validate": "grep -q good %s"}),
+    )
+    .await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "good too\n");
+}
+
+#[tokio::test]
+async fn copy_local_trees_and_remote_src() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(site.join("css")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>hi</h1>").unwrap();
+    std::fs::write(site.join("css/a b.css"), "body{}").unwrap();
+    let www = tmp.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+
+    // `site` copies the directory itself.
+    let args = json!({"src": s(&site), "dest": s(&www), "directory_mode": "0750"});
+    assert_eq!(run(&copy::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(std::fs::read_to_string(www.join("site/css/a b.css")).unwrap(), "body{}");
+    assert_eq!(mode_of(&www.join("site/css")), 0o750);
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Ok);
+
+    // `site/` copies what is inside.
+    let args = json!({"src": format!("{}/", s(&site)), "dest": s(&www)});
+    assert_eq!(run(&copy::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert!(www.join("index.html").exists() && www.join("css/a b.css").exists());
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Ok);
+
+    // A file into an existing directory lands inside it.
+    let args = json!({"src": s(&site.join("index.html")), "dest": s(&tmp.path().join("www/site/css"))});
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Changed);
+    assert!(www.join("site/css/index.html").exists());
+
+    // On the host itself.
+    let args = json!({"src": s(&site.join("index.html")), "dest": s(&tmp.path().join("copied")), "remote_src": true, "mode": "0600"});
+    assert_eq!(run(&copy::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("copied")).unwrap(), "<h1>hi</h1>");
+    assert_eq!(mode_of(&tmp.path().join("copied")), 0o600);
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let args = json!({"src": s(&site), "dest": s(&tmp.path().join("mirror")), "remote_src": true});
+    std::fs::create_dir(tmp.path().join("mirror")).unwrap();
+    assert_eq!(run(&copy::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("mirror/site/css/a b.css")).unwrap(), "body{}");
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let r = run(&copy::MODULE, APPLY, json!({"src": s(&tmp.path().join("nope")), "dest": s(&www)})).await;
+    assert_eq!(r.status, Status::Failed);
+}

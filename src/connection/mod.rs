@@ -14,6 +14,7 @@ pub mod ssh;
 mod transfer;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,6 +41,13 @@ pub enum BecomeMethod {
 /// A string that never shows in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
+
+impl Secret {
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,4 +131,21 @@ pub trait Connection: Send + Sync {
     async fn get(&self, src: &str, r#become: Option<&Become>) -> Result<Vec<u8>, ConnError>;
     /// Ends the session. Further calls fail.
     async fn close(&self) -> Result<(), ConnError>;
+}
+
+/// How to reach one host.
+#[derive(Debug, Clone)]
+pub enum ConnectSpec {
+    /// Run on the controller (`ansible_connection: local`).
+    Local,
+    Ssh(ssh::SshOptions),
+}
+
+/// Opens the connection a host's settings ask for. SSH errors say why the host is unreachable
+/// (`Connect`, `Timeout`, `HostKeyMismatch`, `HostKeyUnknown`, `Auth`).
+pub async fn connect(spec: ConnectSpec) -> Result<Arc<dyn Connection>, ConnError> {
+    match spec {
+        ConnectSpec::Local => Ok(Arc::new(local::LocalConnection::new())),
+        ConnectSpec::Ssh(opts) => Ok(Arc::new(ssh::SshConnection::connect(&opts).await?)),
+    }
 }

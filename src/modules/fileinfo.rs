@@ -269,10 +269,14 @@ const FIELDS: usize = 18;
 /// The shell function that prints one record: `e INDEX PATH FOLLOW ALGO`.
 const RECORD_FN: &str = r#"e() { if [ "$3" = 1 ]; then s='stat -L'; else s=stat; fi; printf '%s\0' "$1"; $s --printf '%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0' -- "$2" || exit 3; if [ "$3" != 1 ] && [ -L "$2" ]; then readlink -- "$2"; printf '\0'; readlink -f -- "$2"; printf '\0'; else printf '\0\0'; fi; if [ -n "$4" ] && [ -f "$2" ] && [ -r "$2" ] && { [ "$3" = 1 ] || [ ! -L "$2" ]; }; then "$4" < "$2" || exit 3; fi; printf '\0'; a=; [ -r "$2" ] && a=${a}r; [ -w "$2" ] && a=${a}w; [ -x "$2" ] && a=${a}x; printf '%s\0' "$a"; }"#;
 
+/// The host facts that open the output: pid, clock, umask.
+const HEADER: &str = r#"printf '%s\0' "$$" "$(date +%Y-%m-%d@%H:%M:%S)" "$(umask)""#;
+
 /// The shell line that reports on every probe.
 pub fn script(probes: &[Probe]) -> String {
     let mut s = String::from(RECORD_FN);
-    s.push_str("; printf '%s\\0' \"$$\" \"$(date +%Y-%m-%d@%H:%M:%S)\" \"$(umask)\"");
+    s.push_str("; ");
+    s.push_str(HEADER);
     for (i, p) in probes.iter().enumerate() {
         let path = quote(&p.path);
         let follow = if p.follow { "1" } else { "0" };
@@ -297,6 +301,13 @@ pub fn script(probes: &[Probe]) -> String {
         s.push_str("; fi");
     }
     s
+}
+
+/// The shell line that reports on one path given as a shell word (say `"$p"`, set earlier in
+/// the same line by a command that creates it); its record is probe 0.
+pub fn script_for_word(word: &str, checksum: Option<Checksum>) -> String {
+    let algo = checksum.map_or("''", Checksum::tool);
+    format!("{RECORD_FN}; {HEADER}; e 0 {word} 0 {algo}")
 }
 
 /// Parses what [`script`] printed.

@@ -6,10 +6,12 @@
 //! name, the file name and the module name are the same word.
 
 pub mod args;
+pub mod assemble;
 pub mod command;
 pub mod context;
 pub mod copy;
 pub mod error;
+pub mod fetch;
 pub mod file;
 pub mod fileinfo;
 pub mod mode;
@@ -18,6 +20,9 @@ pub mod plan;
 pub mod raw;
 pub mod run_command;
 pub mod shell;
+pub mod slurp;
+pub mod stat;
+pub mod tempfile;
 
 use std::future::Future;
 use std::pin::Pin;

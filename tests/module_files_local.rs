@@ -6,7 +6,8 @@ use std::path::Path;
 
 use baton::connection::local::LocalConnection;
 use baton::event::{Status, TaskResult};
-use baton::modules::{ModuleArgs, ModuleCtx, ModuleDef, copy, file, fileinfo};
+use baton::modules::tempfile as tempfile_module;
+use baton::modules::{ModuleArgs, ModuleCtx, ModuleDef, assemble, copy, fetch, file, fileinfo, slurp, stat};
 use serde_json::{Value, json};
 
 struct Run {
@@ -44,7 +45,7 @@ fn s(p: &Path) -> String {
 
 #[tokio::test]
 async fn file_directory_is_idempotent_and_check_mode_touches_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = ::tempfile::tempdir().unwrap();
     let dir = tmp.path().join("a b/c");
     let args = json!({"path": s(&dir), "state": "directory", "mode": "0750"});
 
@@ -72,7 +73,7 @@ async fn file_directory_is_idempotent_and_check_mode_touches_nothing() {
 
 #[tokio::test]
 async fn file_recurse_touch_link_hard_absent() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = ::tempfile::tempdir().unwrap();
     let root = tmp.path().join("tree");
     std::fs::create_dir_all(root.join("sub")).unwrap();
     std::fs::write(root.join("sub/f"), "x").unwrap();
@@ -120,7 +121,7 @@ async fn file_recurse_touch_link_hard_absent() {
 
 #[tokio::test]
 async fn copy_content_changes_once_with_diff_backup_and_mode() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = ::tempfile::tempdir().unwrap();
     let dest = tmp.path().join("app.conf");
     let args = json!({"content": "a=1\n", "dest": s(&dest), "mode": "0640"});
 
@@ -157,7 +158,7 @@ async fn copy_content_changes_once_with_diff_backup_and_mode() {
 
 #[tokio::test]
 async fn copy_failing_validate_leaves_the_old_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = ::tempfile::tempdir().unwrap();
     let dest = tmp.path().join("sudoers");
     std::fs::write(&dest, "good\n").unwrap();
     let r = run(
@@ -183,7 +184,7 @@ async fn copy_failing_validate_leaves_the_old_file() {
 
 #[tokio::test]
 async fn copy_local_trees_and_remote_src() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = ::tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     std::fs::create_dir_all(site.join("css")).unwrap();
     std::fs::write(site.join("index.html"), "<h1>hi</h1>").unwrap();
@@ -224,4 +225,143 @@ async fn copy_local_trees_and_remote_src() {
 
     let r = run(&copy::MODULE, APPLY, json!({"src": s(&tmp.path().join("nope")), "dest": s(&www)})).await;
     assert_eq!(r.status, Status::Failed);
+}
+
+#[tokio::test]
+async fn owner_and_group_are_applied_when_running_as_root() {
+    if !nix_is_root() {
+        return;
+    }
+    let tmp = ::tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("owned");
+    let args = json!({"content": "x", "dest": s(&dest), "owner": "nobody", "group": "0"});
+    let r = run(&copy::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(r.data["owner"], "nobody");
+    assert_eq!(r.data["gid"], 0);
+    assert_eq!(run(&copy::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let args = json!({"path": s(tmp.path()), "recurse": true, "owner": "nobody", "state": "directory"});
+    assert_eq!(run(&file::MODULE, APPLY, args.clone()).await.status, Status::Changed);
+    assert_eq!(run(&file::MODULE, APPLY, args).await.status, Status::Ok);
+}
+
+fn nix_is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n")
+}
+
+#[tokio::test]
+async fn stat_reports_files_links_and_absence() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let f = tmp.path().join("a file");
+    std::fs::write(&f, "hello").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink("a file", tmp.path().join("ln")).unwrap();
+
+    let r = run(&stat::MODULE, APPLY, json!({"path": s(&f)})).await;
+    assert_eq!(r.status, Status::Ok);
+    let st = &r.data["stat"];
+    assert_eq!(
+        (st["exists"].clone(), st["isreg"].clone(), st["mode"].clone()),
+        (json!(true), json!(true), json!("0640"))
+    );
+    assert_eq!(st["checksum"], fileinfo::sha1_hex(b"hello"));
+    assert_eq!(st["size"], 5);
+
+    let r = run(&stat::MODULE, APPLY, json!({"path": s(&f), "checksum_algorithm": "sha256"})).await;
+    assert_eq!(
+        r.data["stat"]["checksum"],
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+
+    let r = run(&stat::MODULE, APPLY, json!({"path": s(&tmp.path().join("ln"))})).await;
+    assert_eq!(
+        (r.data["stat"]["islnk"].clone(), r.data["stat"]["lnk_target"].clone()),
+        (json!(true), json!("a file"))
+    );
+    let r = run(&stat::MODULE, APPLY, json!({"path": s(&tmp.path().join("ln")), "follow": true})).await;
+    assert_eq!(
+        (r.data["stat"]["isreg"].clone(), r.data["stat"]["islnk"].clone()),
+        (json!(true), json!(false))
+    );
+
+    let r = run(&stat::MODULE, APPLY, json!({"path": s(&tmp.path().join("nope"))})).await;
+    assert_eq!(r.data["stat"], json!({"exists": false}));
+}
+
+#[tokio::test]
+async fn slurp_and_fetch() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let f = tmp.path().join("data.bin");
+    std::fs::write(&f, [0u8, 1, 2, 255]).unwrap();
+
+    let r = run(&slurp::MODULE, APPLY, json!({"src": s(&f)})).await;
+    assert_eq!((r.data["content"].clone(), r.data["encoding"].clone()), (json!("AAEC/w=="), json!("base64")));
+    let r = run(&slurp::MODULE, APPLY, json!({"src": s(&tmp.path().join("nope"))})).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.msg.unwrap().starts_with("file not found"));
+
+    let dest = tmp.path().join("fetched");
+    let args = json!({"src": s(&f), "dest": s(&dest)});
+    let r = run(&fetch::MODULE, CHECK, args.clone()).await;
+    assert_eq!(r.status, Status::Changed);
+    let r = run(&fetch::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    let local = dest.join("localhost").join(f.strip_prefix("/").unwrap());
+    assert_eq!(std::fs::read(&local).unwrap(), [0u8, 1, 2, 255]);
+    assert_eq!(r.data["dest"], s(&local));
+    assert_eq!(run(&fetch::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let flat = json!({"src": s(&f), "dest": format!("{}/", s(&dest)), "flat": true});
+    assert_eq!(run(&fetch::MODULE, APPLY, flat).await.status, Status::Changed);
+    assert!(dest.join("data.bin").exists());
+
+    let missing = json!({"src": s(&tmp.path().join("nope")), "dest": s(&dest), "fail_on_missing": false});
+    assert_eq!(run(&fetch::MODULE, APPLY, missing).await.status, Status::Ok);
+}
+
+#[tokio::test]
+async fn tempfile_creates_unique_paths() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let args = json!({"path": s(tmp.path()), "prefix": "up.", "suffix": ".d", "state": "directory"});
+    let a = run(&tempfile_module::MODULE, APPLY, args.clone()).await;
+    let b = run(&tempfile_module::MODULE, APPLY, args).await;
+    assert_eq!((a.status, b.status), (Status::Changed, Status::Changed), "{a:?}");
+    let (pa, pb) = (a.data["path"].as_str().unwrap(), b.data["path"].as_str().unwrap());
+    assert_ne!(pa, pb);
+    assert!(Path::new(pa).is_dir() && pa.ends_with(".d") && pa.contains("/up."), "{pa}");
+    assert_eq!(a.data["state"], "directory");
+    let f = run(&tempfile_module::MODULE, APPLY, json!({"path": s(tmp.path())})).await;
+    assert!(Path::new(f.data["path"].as_str().unwrap()).is_file());
+}
+
+#[tokio::test]
+async fn assemble_from_host_and_controller_fragments() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let frags = tmp.path().join("conf.d");
+    std::fs::create_dir(&frags).unwrap();
+    std::fs::write(frags.join("20 b"), "b\n").unwrap();
+    std::fs::write(frags.join("10-a"), "a").unwrap();
+    std::fs::write(frags.join(".hidden"), "h\n").unwrap();
+    let dest = tmp.path().join("app.conf");
+
+    let args = json!({"src": s(&frags), "dest": s(&dest), "delimiter": "#--", "ignore_hidden": true, "mode": "0600"});
+    let r = run(&assemble::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "a\n#--\nb\n");
+    assert_eq!(mode_of(&dest), 0o600);
+    assert_eq!(run(&assemble::MODULE, APPLY, args).await.status, Status::Ok);
+
+    let local = json!({"src": s(&frags), "dest": s(&dest), "remote_src": false, "backup": true});
+    let r = run(&assemble::MODULE, DIFF, local.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "h\na\nb\n");
+    assert_eq!(r.data["diff"]["before"], "a\n#--\nb\n");
+    assert!(Path::new(r.data["backup_file"].as_str().unwrap()).exists());
+    assert_eq!(run(&assemble::MODULE, APPLY, local).await.status, Status::Ok);
+
+    let r =
+        run(&assemble::MODULE, APPLY, json!({"src": s(&tmp.path().join("nope")), "dest": s(&dest)})).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.msg.unwrap().contains("is not a directory"));
 }

@@ -51,7 +51,19 @@ pub struct ModuleDef {
 }
 
 /// Every module Baton has, alphabetized.
-pub static REGISTRY: &[&ModuleDef] = &[&command::MODULE, &ping::MODULE, &raw::MODULE, &shell::MODULE];
+pub static REGISTRY: &[&ModuleDef] = &[
+    &assemble::MODULE,
+    &command::MODULE,
+    &copy::MODULE,
+    &fetch::MODULE,
+    &file::MODULE,
+    &ping::MODULE,
+    &raw::MODULE,
+    &shell::MODULE,
+    &slurp::MODULE,
+    &stat::MODULE,
+    &tempfile::MODULE,
+];
 
 /// Finds a module by its short or fully qualified name (`copy`, `ansible.builtin.copy`,
 /// `ansible.legacy.copy`).

@@ -173,8 +173,11 @@ pub fn fragments_line(src: &str, probes: &[Probe]) -> String {
     )
 }
 
+/// A fragment's file name and bytes.
+pub type Fragment = (String, Vec<u8>);
+
 /// Splits the framed output into fragments and the fileinfo part.
-pub fn parse_fragments(out: &[u8]) -> Result<(Vec<(String, Vec<u8>)>, &[u8]), String> {
+pub fn parse_fragments(out: &[u8]) -> Result<(Vec<Fragment>, &[u8]), String> {
     let mut rest = out;
     let mut fragments = Vec::new();
     let bad = || "unexpected output while reading the fragments".to_string();

@@ -520,8 +520,7 @@ pub fn plan(
         Attrs { mode: p.directory_mode.clone(), owner: p.attrs.owner.clone(), group: p.attrs.group.clone() };
     let targets: Vec<Target<'_>> =
         new_dirs.iter().map(|d| Target { path: d, kind: Kind::Dir, current: None }).collect();
-    let changes = dir_attrs.plan(&mut plan, &targets, umask, None).map_err(fail)?;
-    drop(changes);
+    dir_attrs.plan(&mut plan, &targets, umask, None).map_err(fail)?;
     // Only the file contents make a useful diff for a tree; drop the per-file notes.
     plan.diffs.retain(|d| !d.after.starts_with("(binary"));
     Ok((plan, root, WriteOutcome::default()))
@@ -648,14 +647,15 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         return Ok(result);
     }
     // Owner and ids as the host now has them.
-    if changed && !ctx.check_mode && !is_dir_src {
-        if let Ok(f) = fileinfo::read(ctx, &[Probe::new(&root)]).await?
-            && let Some(info) = f.get(0, &root)
-        {
-            result.data.extend(fileinfo::result_keys(info));
-            if let Some(Entry::File { payload: Payload::Bytes(b), .. }) = entries.first() {
-                result.data.insert("size".into(), b.len().into());
-            }
+    if changed
+        && !ctx.check_mode
+        && !is_dir_src
+        && let Ok(f) = fileinfo::read(ctx, &[Probe::new(&root)]).await?
+        && let Some(info) = f.get(0, &root)
+    {
+        result.data.extend(fileinfo::result_keys(info));
+        if let Some(Entry::File { payload: Payload::Bytes(b), .. }) = entries.first() {
+            result.data.insert("size".into(), b.len().into());
         }
     }
     Ok(result)

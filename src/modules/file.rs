@@ -202,10 +202,6 @@ fn state_from(p: &Params, probes: &[Probe], facts: &Facts) -> State {
     }
 }
 
-fn fail(message: String) -> ModuleError {
-    bad(message)
-}
-
 /// The state the path is in now, in the file module's words (`hard` for a file with links).
 fn current_word(info: Option<&FileInfo>) -> &'static str {
     match info {
@@ -264,12 +260,12 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
                     }));
                 }
             }
-            Some(e) => return Err(fail(format!("{path} already exists as a {}", current_word(Some(e))))),
+            Some(e) => return Err(bad(format!("{path} already exists as a {}", current_word(Some(e))))),
         },
         FileState::File => match effective {
-            None => return Err(fail(format!("file ({path}) is absent, cannot continue"))),
+            None => return Err(bad(format!("file ({path}) is absent, cannot continue"))),
             Some(e) if e.kind == Kind::Dir => {
-                return Err(fail(format!("file ({path}) is directory, cannot continue")));
+                return Err(bad(format!("file ({path}) is directory, cannot continue")));
             }
             Some(e) => targets.push(Target { path, kind: e.kind, current: Some(e) }),
         },
@@ -287,7 +283,7 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
         FileState::Link => plan_link(p, s, &mut plan, &mut targets, &mut created)?,
         FileState::Hard => plan_hard(p, s, &mut plan, &mut targets, &mut created)?,
     }
-    let changes = p.attrs.plan(&mut plan, &targets, umask, None).map_err(fail)?;
+    let changes = p.attrs.plan(&mut plan, &targets, umask, None).map_err(bad)?;
     if !plan.is_empty() {
         plan.diffs.push(diff(p, state, before, created, &changes));
     }
@@ -313,29 +309,30 @@ fn plan_link<'a>(
             _ => Err(ModuleError::MissingParam { module: MODULE.name.into(), param: "src".into() }),
         };
     };
+    // Ansible checks the source first, whatever the path is now.
+    if s.src.is_none() && !p.force {
+        return Err(bad(format!(
+            "src file does not exist, use `force: yes` if you really want to create the link: {}",
+            p.src_path().unwrap_or_default()
+        )));
+    }
     let link = format!("ln -s -- {} {q}", quote(src));
     match current {
         Some(c) if c.kind == Kind::Link && c.link_target.as_deref() == Some(src.as_str()) => {}
         Some(c) if c.kind == Kind::Link => plan.exec("link", format!("ln -sfn -- {} {q}", quote(src))),
         None => {
-            if s.src.is_none() && !p.force {
-                return Err(fail(format!(
-                    "src file does not exist, use `force: yes` if you really want to create the link: {}",
-                    p.src_path().unwrap_or_default()
-                )));
-            }
             *created = true;
             plan.exec("link", link);
         }
         Some(c) if c.kind == Kind::Dir => {
             if !p.force {
-                return Err(fail(format!("refusing to convert from directory to symlink for {path}")));
+                return Err(bad(format!("refusing to convert from directory to symlink for {path}")));
             }
             plan.exec("link", format!("rmdir -- {q} && {link}"));
         }
         Some(c) => {
             if !p.force {
-                return Err(fail(format!(
+                return Err(bad(format!(
                     "refusing to convert from {} to symlink for {path}",
                     current_word(Some(c))
                 )));
@@ -351,7 +348,7 @@ fn plan_link<'a>(
     {
         let mode_only = Attrs { mode: p.attrs.mode.clone(), owner: None, group: None };
         let t = [Target { path: p.path.as_str(), kind: src_info.kind, current: Some(src_info) }];
-        mode_only.plan(plan, &t, s.host.umask, None).map_err(fail)?;
+        mode_only.plan(plan, &t, s.host.umask, None).map_err(bad)?;
     }
     Ok(())
 }
@@ -367,7 +364,7 @@ fn plan_hard<'a>(
     let q = quote(path);
     let src = p.src.clone().unwrap_or_default();
     let Some(src_info) = &s.src else {
-        return Err(fail(format!("src does not exist: {}", p.src_path().unwrap_or_default())));
+        return Err(bad(format!("src does not exist: {}", p.src_path().unwrap_or_default())));
     };
     let link = format!("ln -f -- {} {q}", quote(&p.src_path().unwrap_or(src)));
     match s.path.as_ref() {
@@ -377,10 +374,10 @@ fn plan_hard<'a>(
         }
         None => *created = true,
         Some(c) if c.kind == Kind::Dir => {
-            return Err(fail(format!("Cannot link: {path} is a directory")));
+            return Err(bad(format!("Cannot link: {path} is a directory")));
         }
         Some(c) if c.kind == Kind::File && !p.force => {
-            return Err(fail(if c.nlink > 1 {
+            return Err(bad(if c.nlink > 1 {
                 "Cannot link, different hard link exists at destination".to_string()
             } else {
                 "Cannot link, file exists at destination".to_string()
@@ -586,12 +583,12 @@ mod tests {
             (
                 "symlink already right",
                 json!({"path": "/srv/cur", "state": "link", "src": "rel"}),
-                state(Some(link("/srv/cur", "rel"))),
+                State { path: Some(link("/srv/cur", "rel")), src: dir(0o755), ..State::default() },
                 vec![],
             ),
             (
                 "symlink pointing elsewhere",
-                json!({"path": "/srv/cur", "state": "link", "src": "new"}),
+                json!({"path": "/srv/cur", "state": "link", "src": "new", "force": true}),
                 state(Some(link("/srv/cur", "old"))),
                 vec!["ln -sfn -- new /srv/cur"],
             ),
@@ -604,7 +601,7 @@ mod tests {
             (
                 "owner of a symlink is set on the link",
                 json!({"path": "/srv/cur", "state": "link", "src": "rel", "owner": "root"}),
-                state(Some(link("/srv/cur", "rel"))),
+                State { path: Some(link("/srv/cur", "rel")), src: dir(0o755), ..State::default() },
                 vec!["chown -h -- root /srv/cur"],
             ),
             (
@@ -679,7 +676,11 @@ mod tests {
             ),
             (
                 json!({"path": "/f", "state": "link", "src": "/x"}),
-                state(Some(info("/f", Kind::File, 0o644))),
+                State {
+                    path: Some(info("/f", Kind::File, 0o644)),
+                    src: Some(info("/x", Kind::File, 0o644)),
+                    ..State::default()
+                },
                 "refusing to convert from file to symlink for /f",
             ),
             (json!({"path": "/f", "state": "link", "src": "/x"}), state(None), "src file does not exist"),

@@ -318,7 +318,7 @@ pub fn parse(out: &[u8]) -> Result<Facts, String> {
     if fields.last() == Some(&"") {
         fields.pop();
     }
-    if fields.len() < 3 || (fields.len() - 3) % FIELDS != 0 {
+    if fields.len() < 3 || !(fields.len() - 3).is_multiple_of(FIELDS) {
         return Err(format!("unexpected file facts output ({} fields)", fields.len()));
     }
     let num = |s: &str, what: &str| -> Result<i64, String> {
@@ -568,9 +568,9 @@ mod tests {
 
     #[test]
     fn absent_paths_have_no_record_and_bad_output_is_an_error() {
-        let facts = parse(b"1\0now\0022\0").unwrap();
+        let facts = parse(b"1\0now\x00022\0").unwrap();
         assert!(facts.entries.is_empty());
-        assert!(parse(b"1\0now\0022\0x\0").is_err());
+        assert!(parse(b"1\0now\x00022\0x\0").is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ async fn file_directory_is_idempotent_and_check_mode_touches_nothing() {
     let r = run(&file::MODULE, CHECK, args.clone()).await;
     assert_eq!(r.status, Status::Changed, "{r:?}");
     assert!(!dir.exists(), "check mode created the directory");
+    assert_eq!(r.data["state"], "directory");
 
     let r = run(&file::MODULE, APPLY, args.clone()).await;
     assert_eq!(r.status, Status::Changed, "{r:?}");

@@ -211,6 +211,19 @@ fn current_word(info: Option<&FileInfo>) -> &'static str {
     }
 }
 
+/// The state asked for; without `state`, what the path is now (`file` when it is absent).
+fn wanted_state(p: &Params, s: &State) -> FileState {
+    p.state.unwrap_or(match s.path.as_ref() {
+        Some(_) => match s.followed.as_ref().or(s.path.as_ref()).map(|e| e.kind) {
+            Some(Kind::Dir) => FileState::Directory,
+            Some(Kind::Link) => FileState::Link,
+            _ => FileState::File,
+        },
+        None if p.recurse => FileState::Directory,
+        None => FileState::File,
+    })
+}
+
 /// Turns (params, current state) into the steps that make the host match.
 pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
     let mut plan = Plan::default();
@@ -219,15 +232,7 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
     let current = s.path.as_ref();
     // A symlink followed stands for what it points to.
     let effective = s.followed.as_ref().or(current);
-    let state = p.state.unwrap_or(match current {
-        Some(_) => match effective.map(|e| e.kind) {
-            Some(Kind::Dir) => FileState::Directory,
-            Some(Kind::Link) => FileState::Link,
-            _ => FileState::File,
-        },
-        None if p.recurse => FileState::Directory,
-        None => FileState::File,
-    });
+    let state = wanted_state(p, s);
     let umask = s.host.umask;
     let before = current.map(|c| fileinfo::describe(path, current_word(Some(c)), Some(c.mode), None, None));
     let mut created = false;
@@ -432,7 +437,15 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         Err(e) => return Err(e),
     };
     let changed = !plan.is_empty();
-    let predicted = data(&p, state.followed.as_ref().or(state.path.as_ref()));
+    let mut predicted = data(&p, state.followed.as_ref().or(state.path.as_ref()));
+    if changed {
+        // Check mode reports the state the path would be in.
+        let word = match wanted_state(&p, &state) {
+            FileState::Touch => "file",
+            w => w.word(),
+        };
+        predicted.insert("state".into(), word.into());
+    }
     let mut result = plan.apply(ctx, predicted).await?;
     if result.status == Status::Failed {
         result.data.insert("path".into(), p.path.clone().into());

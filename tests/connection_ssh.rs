@@ -344,7 +344,8 @@ async fn command_timeout_kills_the_command_and_keeps_the_session() {
     need_sshd!("command_timeout_kills_the_command_and_keeps_the_session");
     let sshd = Sshd::start();
     let conn = login(&sshd).await;
-    let mut cmd = Command::new("sleep 30");
+    let marker = sshd.dir.path().join("survived");
+    let mut cmd = Command::new(format!("(sleep 4; touch {}) & sleep 30", marker.display()));
     cmd.timeout = Some(Duration::from_secs(1));
     let started = Instant::now();
     let err = conn.exec(&cmd).await.unwrap_err();
@@ -352,6 +353,9 @@ async fn command_timeout_kills_the_command_and_keeps_the_session() {
     assert!(!err.is_unreachable());
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(conn.exec(&Command::new("echo still")).await.unwrap().stdout_str(), "still\n");
+    // The host killed the command and its background child too.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!marker.exists(), "a background child outlived the timeout");
 }
 
 #[tokio::test]
@@ -414,7 +418,7 @@ async fn ssh_config_and_openssh_args_are_honoured() {
     let mut opts = baton::connection::ssh::SshOptions::new("webby");
     opts.ssh_config = SshConfigFile::Path(config);
     opts.use_agent = Some(false);
-    let conn = connect(ConnectSpec::Ssh(opts)).await.unwrap();
+    let conn = connect(ConnectSpec::Ssh(Box::new(opts))).await.unwrap();
     assert_eq!(conn.exec(&Command::new("id -un")).await.unwrap().stdout_str(), "root\n");
 
     // The same through ansible_ssh_common_args-style options only.
@@ -432,7 +436,7 @@ async fn ssh_config_and_openssh_args_are_honoured() {
     );
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].contains("ControlPersist"));
-    let conn = connect(ConnectSpec::Ssh(opts)).await.unwrap();
+    let conn = connect(ConnectSpec::Ssh(Box::new(opts))).await.unwrap();
     assert_eq!(conn.exec(&Command::new("echo ok")).await.unwrap().stdout_str(), "ok\n");
 }
 

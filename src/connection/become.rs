@@ -43,6 +43,20 @@ pub fn script(cmd: &Command) -> Result<String, ConnError> {
     Ok(out)
 }
 
+/// Makes the host itself enforce a deadline on a command line, with coreutils `timeout` when
+/// the host has it (otherwise the line runs as is).
+///
+/// sshd only forwards signal requests from non-root sessions, and closing a channel does not
+/// stop a command that is not reading or writing; so over SSH a timed-out command (and any
+/// background child, as `timeout` signals its whole process group) is killed this way.
+pub fn with_deadline(cmd: &str, secs: u64) -> String {
+    let inner = join(["/bin/sh", "-c", cmd]);
+    format!(
+        "if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL {secs} {inner}; \
+         else exec {inner}; fi"
+    )
+}
+
 /// Builds the line to run for `cmd`, wrapped for privilege escalation when it asks for it.
 pub fn prepare(cmd: &Command) -> Result<Prepared, ConnError> {
     let script = script(cmd)?;
@@ -303,6 +317,15 @@ mod tests {
         );
         cmd.cwd = Some("~/build".into());
         assert!(script(&cmd).unwrap().contains("cd ~/build || exit 1"));
+    }
+
+    #[test]
+    fn deadlines_fall_back_when_timeout_is_missing() {
+        assert_eq!(
+            with_deadline("sleep 9; echo x", 5),
+            "if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL 5 /bin/sh -c \
+             'sleep 9; echo x'; else exec /bin/sh -c 'sleep 9; echo x'; fi"
+        );
     }
 
     #[test]

@@ -128,7 +128,13 @@ impl Connection for LocalConnection {
     async fn exec(&self, cmd: &Command) -> Result<ExecOutput, ConnError> {
         self.check_open()?;
         let prepared = r#become::prepare(cmd)?;
-        let mut proc = LocalProcess::spawn(&prepared.line)?;
+        // Without become, sh runs the script itself: a second sh in between would turn a
+        // signal into exit code 128+N.
+        let line = match &cmd.r#become {
+            None => r#become::script(cmd)?,
+            Some(_) => prepared.line,
+        };
+        let mut proc = LocalProcess::spawn(&line)?;
         drive_with_timeout(&mut proc, prepared.watch, cmd.stdin.clone(), cmd.timeout, &cmd.cmd).await
     }
 

@@ -138,7 +138,7 @@ pub trait Connection: Send + Sync {
 pub enum ConnectSpec {
     /// Run on the controller (`ansible_connection: local`).
     Local,
-    Ssh(ssh::SshOptions),
+    Ssh(Box<ssh::SshOptions>),
 }
 
 /// Opens the connection a host's settings ask for. SSH errors say why the host is unreachable

@@ -232,11 +232,18 @@ fn is_rsa(a: &russh::keys::Algorithm) -> bool {
 impl Connection for SshConnection {
     async fn exec(&self, cmd: &Command) -> Result<ExecOutput, ConnError> {
         self.check_open()?;
-        let prepared = r#become::prepare(cmd)?;
+        let timeout = cmd.timeout.or(self.resolved.command_timeout);
+        let prepared = match timeout {
+            // The host kills it a second after we give up on it.
+            Some(limit) => r#become::prepare(&Command {
+                cmd: r#become::with_deadline(&cmd.cmd, limit.as_secs() + 1),
+                ..cmd.clone()
+            })?,
+            None => r#become::prepare(cmd)?,
+        };
         let channel = self.handle.channel_open_session().await.map_err(|e| self.lost(e))?;
         channel.exec(true, prepared.line.as_bytes()).await.map_err(|e| self.lost(e))?;
         let mut proc = ChannelProcess::new(channel, self.label());
-        let timeout = cmd.timeout.or(self.resolved.command_timeout);
         let out = drive_with_timeout(&mut proc, prepared.watch, cmd.stdin.clone(), timeout, &cmd.cmd).await?;
         if out.rc.is_none() && out.signal.is_none() {
             return Err(self.lost("the command ended without an exit status"));

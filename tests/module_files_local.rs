@@ -29,6 +29,7 @@ async fn run(module: &ModuleDef, how: Run, args: Value) -> TaskResult {
         diff: how.diff,
         env: vec![],
         timeout: None,
+        controller: &baton::modules::context::Cwd,
     };
     let args = ModuleArgs(args.as_object().unwrap().clone());
     args.validate(module).unwrap();

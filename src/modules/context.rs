@@ -1,8 +1,53 @@
 //! What a module gets to work with on one host.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::connection::{Become, Command, ConnError, Connection, ExecOutput};
+
+/// Which search path a controller-side file is looked up in (Ansible's `files/`, `templates/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    /// `copy`, `script`, `unarchive`, `assemble` sources: a role's `files/`, then `files/`
+    /// beside the playbook, then the playbook's directory.
+    Files,
+    /// `template` sources: a role's `templates/`, then `templates/` beside the playbook.
+    Templates,
+}
+
+/// What a module may ask of the controller side of the run. The engine implements it with
+/// the play's search paths and the host's variables; [`Cwd`] is the plain stand-in used by
+/// ad-hoc runs, where paths are relative to the current directory and nothing is templated.
+pub trait Controller: Send + Sync {
+    /// Finds a controller-side file named in a task (`src: app.conf`). Absolute paths are
+    /// returned as they are; relative ones are searched as [`SearchKind`] says.
+    fn find(&self, kind: SearchKind, name: &str) -> Result<PathBuf, String>;
+    /// Renders template text (read from `path`, for messages and `template_path`) with the
+    /// host's variables.
+    fn render(&self, path: &std::path::Path, text: &str) -> Result<String, String>;
+}
+
+/// Paths relative to the current directory; templates render with no variables but the
+/// Ansible built-ins, which is what `baton run -m template` can offer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cwd;
+
+impl Controller for Cwd {
+    fn find(&self, _kind: SearchKind, name: &str) -> Result<PathBuf, String> {
+        let path = PathBuf::from(name);
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(format!("could not find or access `{name}` on the controller"))
+        }
+    }
+
+    fn render(&self, path: &std::path::Path, text: &str) -> Result<String, String> {
+        let templater = crate::template::Templater::new();
+        let vars = minijinja::Value::from_serialize(serde_json::Map::new());
+        templater.render_file(&path.display().to_string(), text, &vars).map_err(|e| e.to_string())
+    }
+}
 
 /// The host a module acts on, and how: the connection plus per-task settings.
 pub struct ModuleCtx<'a> {
@@ -16,6 +61,8 @@ pub struct ModuleCtx<'a> {
     /// Per-task environment (Ansible's `environment:`).
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    /// Controller-side files and templating.
+    pub controller: &'a dyn Controller,
 }
 
 impl ModuleCtx<'_> {

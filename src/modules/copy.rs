@@ -345,6 +345,17 @@ impl Entry {
     }
 }
 
+/// Looks a local `src` up in the controller's search path (role `files/`, the playbook's
+/// `files/`), keeping a trailing slash, which means "the contents of".
+fn find_local(ctx: &ModuleCtx<'_>, src: &str) -> Result<String, String> {
+    let found = ctx.controller.find(crate::modules::SearchKind::Files, src)?;
+    let mut found = found.to_string_lossy().into_owned();
+    if src.ends_with('/') && !found.ends_with('/') {
+        found.push('/');
+    }
+    Ok(found)
+}
+
 /// Reads a local source into entries; a directory is walked in name order.
 pub fn load_local(src: &str, follow: bool) -> Result<(bool, Vec<Entry>), String> {
     use std::os::unix::fs::PermissionsExt;
@@ -539,7 +550,8 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
                 mode: 0o644,
             }],
         ),
-        Source::Local(src) => match load_local(src, p.local_follow) {
+        Source::Local(src) => match find_local(ctx, src).and_then(|found| load_local(&found, p.local_follow))
+        {
             Ok(x) => x,
             Err(msg) => return Ok(failed(&p, msg)),
         },

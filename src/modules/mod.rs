@@ -28,7 +28,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use args::ModuleArgs;
-pub use context::ModuleCtx;
+pub use context::{Controller, ModuleCtx, SearchKind};
 pub use error::ModuleError;
 
 use crate::event::TaskResult;

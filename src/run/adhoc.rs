@@ -88,6 +88,7 @@ async fn run_one(job: &AdhocJob, target: Target, sink: &dyn EventSink, task: &st
         diff: false,
         env: Vec::new(),
         timeout: None,
+        controller: &crate::modules::context::Cwd,
     };
     let outcome = (job.module.run)(&ctx, target.args).await;
     let _ = conn.close().await;

@@ -48,21 +48,11 @@ pub struct TaskResult {
 
 impl TaskResult {
     pub fn new(status: Status) -> TaskResult {
-        TaskResult {
-            status,
-            rc: None,
-            stdout: None,
-            stderr: None,
-            msg: None,
-            data: serde_json::Map::new(),
-        }
+        TaskResult { status, rc: None, stdout: None, stderr: None, msg: None, data: serde_json::Map::new() }
     }
 
     pub fn failed(msg: impl Into<String>) -> TaskResult {
-        TaskResult {
-            msg: Some(msg.into()),
-            ..TaskResult::new(Status::Failed)
-        }
+        TaskResult { msg: Some(msg.into()), ..TaskResult::new(Status::Failed) }
     }
 
     /// The result as Ansible's `register` would see it (`changed`, `failed`, `rc`,
@@ -83,8 +73,7 @@ impl TaskResult {
         for (key, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             if let Some(text) = text {
                 m.insert(key.into(), text.clone().into());
-                let lines: Vec<serde_json::Value> =
-                    text.lines().map(|l| l.to_string().into()).collect();
+                let lines: Vec<serde_json::Value> = text.lines().map(|l| l.to_string().into()).collect();
                 m.insert(format!("{key}_lines"), lines.into());
             }
         }
@@ -145,16 +134,9 @@ pub enum Event {
         duration: Duration,
     },
     /// A host could not be reached (connect, auth, host key, timeout).
-    HostUnreachable {
-        host: String,
-        task: String,
-        reason: String,
-    },
+    HostUnreachable { host: String, task: String, reason: String },
     /// A warning that does not stop the run (ignored ssh option, empty pattern, ...).
-    Warning {
-        host: Option<String>,
-        message: String,
-    },
+    Warning { host: Option<String>, message: String },
     /// The run ended; totals per host in inventory order.
     RunFinished {
         stats: Vec<(String, HostStats)>,

@@ -17,11 +17,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: impl AsRef<Path>, text: String) -> Arc<SourceFile> {
         let path = path.as_ref().to_path_buf();
-        Arc::new(SourceFile {
-            name: path.display().to_string(),
-            path,
-            text,
-        })
+        Arc::new(SourceFile { name: path.display().to_string(), path, text })
     }
 
     /// Reads a file from disk; the error is the plain io error for the caller to wrap.
@@ -45,11 +41,7 @@ impl SourceFile {
         let mut offset = 0;
         for (i, l) in self.text.split_inclusive('\n').enumerate() {
             if i + 1 == line {
-                let within: usize = l
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(char::len_utf8)
-                    .sum();
+                let within: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
                 return offset + within;
             }
             offset += l.len();
@@ -115,11 +107,7 @@ pub struct SourceError {
 }
 
 impl SourceError {
-    pub fn new(
-        loc: &SourceLoc,
-        message: impl Into<String>,
-        label: impl Into<String>,
-    ) -> SourceError {
+    pub fn new(loc: &SourceLoc, message: impl Into<String>, label: impl Into<String>) -> SourceError {
         SourceError {
             message: message.into(),
             src: loc.named_source(),

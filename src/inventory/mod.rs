@@ -99,8 +99,7 @@ impl Inventory {
     fn finish(mut data: Data, dirs: &[PathBuf], sources: Vec<String>) -> Result<Inventory, InventoryError> {
         data.reconcile();
         let depths = data.depths();
-        let host_names: Vec<&str> =
-            data.hosts.keys().map(String::as_str).chain(LOCALHOST_NAMES).collect();
+        let host_names: Vec<&str> = data.hosts.keys().map(String::as_str).chain(LOCALHOST_NAMES).collect();
         let mut vars_dirs = Vec::new();
         for dir in dirs {
             let v = VarsDir::load(dir, data.groups.keys().map(String::as_str), host_names.iter().copied())?;

@@ -65,6 +65,9 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &tempfile::MODULE,
 ];
 
+/// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).
+pub static ALIASES: &[(&str, &str)] = &[];
+
 /// Finds a module by its short or fully qualified name (`copy`, `ansible.builtin.copy`,
 /// `ansible.legacy.copy`).
 pub fn lookup(name: &str) -> Result<&'static ModuleDef, ModuleError> {
@@ -72,9 +75,10 @@ pub fn lookup(name: &str) -> Result<&'static ModuleDef, ModuleError> {
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
         .unwrap_or(name);
+    let short = ALIASES.iter().find(|(alias, _)| *alias == short).map_or(short, |(_, target)| target);
     REGISTRY.iter().copied().find(|m| m.name == short).ok_or_else(|| ModuleError::UnknownModule {
         name: name.to_string(),
-        suggestion: closest(short, REGISTRY.iter().map(|m| m.name)),
+        suggestion: closest(short, REGISTRY.iter().map(|m| m.name).chain(ALIASES.iter().map(|(a, _)| *a))),
     })
 }
 

@@ -159,8 +159,29 @@ mod tests {
     #[test]
     fn adhoc_flags_parse_like_ansible() {
         let cli = Cli::try_parse_from([
-            "baton", "run", "web:!web3", "-i", "a.ini", "-i", "b.yml", "-m", "shell", "-a", "uptime", "-f", "5", "-b",
-            "--become-user", "deploy", "-e", "x=1", "-l", "@hosts.txt", "-vvv", "-T", "3",
+            "baton",
+            "run",
+            "web:!web3",
+            "-i",
+            "a.ini",
+            "-i",
+            "b.yml",
+            "-m",
+            "shell",
+            "-a",
+            "uptime",
+            "-f",
+            "5",
+            "-b",
+            "--become-user",
+            "deploy",
+            "-e",
+            "x=1",
+            "-l",
+            "@hosts.txt",
+            "-vvv",
+            "-T",
+            "3",
         ])
         .unwrap();
         let Cmd::Run(r) = cli.command else { panic!("not run") };

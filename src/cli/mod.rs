@@ -1,4 +1,49 @@
-//! The command line.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line: parse what the user typed, run it, render errors, pick the exit code.
+
+pub mod args;
+mod become_pass;
+mod cmd_inventory;
+mod cmd_run;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Cmd};
+
+/// Ansible's exit code for bad or incomplete options.
+const EXIT_BAD_OPTIONS: u8 = 5;
+/// Ansible's exit code for an error before or outside any host's results.
+const EXIT_ERROR: u8 = 1;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_OPTIONS } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Cmd::Run(args) => cmd_run::run(args).await,
+            Cmd::Inventory(args) => cmd_inventory::run(args),
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
 }

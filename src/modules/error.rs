@@ -3,7 +3,7 @@
 
 use crate::connection::ConnError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ModuleError {
     #[error("unknown module `{name}`{}", suggest(suggestion))]
     UnknownModule { name: String, suggestion: Option<String> },

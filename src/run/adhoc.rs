@@ -22,14 +22,17 @@ pub struct Target {
     pub args: ModuleArgs,
     pub r#become: Option<Become>,
     pub connect: Connector,
+    /// Deadline for connecting to this host (login included).
+    pub connect_timeout: Duration,
+    /// Why this host cannot run at all (its arguments or settings failed to template); it is
+    /// reported as failed without connecting, and the other hosts carry on.
+    pub error: Option<String>,
 }
 
 /// What to run and how.
 pub struct AdhocJob {
     pub module: &'static ModuleDef,
     pub forks: usize,
-    /// Deadline for connecting to one host (login included).
-    pub connect_timeout: Duration,
     pub check_mode: bool,
 }
 
@@ -69,13 +72,23 @@ async fn run_one(job: &AdhocJob, target: Target, sink: &dyn EventSink, task: &st
     let host = target.name.clone();
     sink.emit(&Event::HostStarted { host: host.clone(), task: task.to_string() });
     let began = Instant::now();
+    if let Some(msg) = target.error {
+        sink.emit(&Event::HostResult {
+            host: host.clone(),
+            task: task.to_string(),
+            result: TaskResult::failed(msg),
+            duration: began.elapsed(),
+        });
+        return Status::Failed;
+    }
     let unreachable = |reason: String| {
         sink.emit(&Event::HostUnreachable { host: host.clone(), task: task.to_string(), reason });
         Status::Unreachable
     };
-    let conn = match tokio::time::timeout(job.connect_timeout, (target.connect)()).await {
+    let limit = target.connect_timeout;
+    let conn = match tokio::time::timeout(limit, (target.connect)()).await {
         Err(_) => {
-            return unreachable(format!("timed out after {}s connecting", job.connect_timeout.as_secs()));
+            return unreachable(format!("timed out after {}s connecting", limit.as_secs()));
         }
         Ok(Err(e)) => return unreachable(e.to_string()),
         Ok(Ok(conn)) => conn,

@@ -2,3 +2,4 @@
 
 pub mod adhoc;
 pub mod forks;
+pub mod host_conn;

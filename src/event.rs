@@ -121,6 +121,8 @@ impl HostStats {
 pub enum Event {
     /// A run begins on these hosts.
     RunStarted { kind: String, hosts: Vec<String> },
+    /// A play begins (playbook runs); `hosts` are the hosts it selected.
+    PlayStarted { name: String, hosts: Vec<String> },
     /// A task (or the ad-hoc module) begins.
     TaskStarted { name: String, hosts: usize },
     /// Work starts on one host.
@@ -133,6 +135,10 @@ pub enum Event {
         #[serde(serialize_with = "as_secs")]
         duration: Duration,
     },
+    /// One item of a looped task finished on a host (the task's own `host_result` follows).
+    ItemResult { host: String, task: String, item: serde_json::Value, result: TaskResult },
+    /// A failure that `ignore_errors` turned into a note; counted as `ignored`.
+    Ignored { host: String, task: String },
     /// A host could not be reached (connect, auth, host key, timeout).
     HostUnreachable { host: String, task: String, reason: String },
     /// A warning that does not stop the run (ignored ssh option, empty pattern, ...).

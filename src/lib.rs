@@ -18,6 +18,7 @@ pub mod event;
 pub mod inventory;
 pub mod lab;
 pub mod modules;
+pub mod playbook;
 pub mod report;
 pub mod run;
 pub mod source;

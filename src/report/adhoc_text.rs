@@ -102,7 +102,11 @@ impl EventSink for AdhocText {
                 ));
             }
             Event::RunFinished { .. } => self.progress.finish(),
-            Event::TaskStarted { .. } | Event::HostStarted { .. } => {}
+            Event::TaskStarted { .. }
+            | Event::HostStarted { .. }
+            | Event::PlayStarted { .. }
+            | Event::ItemResult { .. }
+            | Event::Ignored { .. } => {}
         }
     }
 }

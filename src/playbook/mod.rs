@@ -1,0 +1,10 @@
+//! Playbooks: Ansible's playbook language loaded into types, with source positions.
+
+pub mod error;
+pub mod keywords;
+pub mod load;
+pub mod model;
+
+pub use error::PlaybookError;
+pub use load::load_playbook;
+pub use model::Playbook;

@@ -123,8 +123,13 @@ pub enum Event {
     RunStarted { kind: String, hosts: Vec<String> },
     /// A play begins (playbook runs); `hosts` are the hosts it selected.
     PlayStarted { name: String, hosts: Vec<String> },
-    /// A task (or the ad-hoc module) begins.
-    TaskStarted { name: String, hosts: usize },
+    /// A task (or the ad-hoc module) begins; `handler` when it runs as a notified handler.
+    TaskStarted {
+        name: String,
+        hosts: usize,
+        #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+        handler: bool,
+    },
     /// Work starts on one host.
     HostStarted { host: String, task: String },
     /// A host finished the task.

@@ -24,6 +24,14 @@ pub enum Cmd {
     ///   baton run 'db:!db3' -m ping --json
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
+    /// Run playbooks (like `ansible-playbook`).
+    ///
+    /// Examples:
+    ///   baton play playbooks/site.yml -i inventories/local.ini
+    ///   baton play deploy.yml -i prod/ -l web -C -D
+    ///   baton play site.yml --tags config --json
+    #[command(verbatim_doc_comment)]
+    Play(PlayArgs),
     /// Show the inventory as Baton reads it (like `ansible-inventory`).
     Inventory(InventoryArgs),
 }
@@ -41,6 +49,53 @@ pub struct RunArgs {
     /// One line per host.
     #[arg(short = 'o', long = "one-line")]
     pub one_line: bool,
+    /// Print every event as one JSON object per line on stdout (for CI and scripts).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// Playbook files, run in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    pub playbooks: Vec<std::path::PathBuf>,
+    /// Only run tasks and plays tagged with these tags (comma-separated, repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS")]
+    pub tags: Vec<String>,
+    /// Skip tasks and plays tagged with these tags.
+    #[arg(long = "skip-tags", value_name = "TAGS")]
+    pub skip_tags: Vec<String>,
+    /// Check mode: report what would change, change nothing.
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Show the before/after of what changes.
+    #[arg(short = 'D', long = "diff")]
+    pub diff: bool,
+    /// List the tasks that would run and stop.
+    #[arg(long = "list-tasks")]
+    pub list_tasks: bool,
+    /// List the tags the playbook uses and stop.
+    #[arg(long = "list-tags")]
+    pub list_tags: bool,
+    /// Only check the playbook's syntax (everything is loaded and checked, nothing runs).
+    #[arg(long = "syntax-check")]
+    pub syntax_check: bool,
+    /// Start at the task with this name.
+    #[arg(long = "start-at-task", value_name = "NAME")]
+    pub start_at_task: Option<String>,
+    /// Confirm each task before running it (only on a terminal).
+    #[arg(long)]
+    pub step: bool,
+    /// Run notified handlers even on hosts that failed.
+    #[arg(long = "force-handlers")]
+    pub force_handlers: bool,
+    /// Extra directories to look for roles in (colon-separated, repeatable).
+    #[arg(long = "roles-path", value_name = "DIRS")]
+    pub roles_path: Vec<String>,
     /// Print every event as one JSON object per line on stdout (for CI and scripts).
     #[arg(long)]
     pub json: bool,

@@ -3,6 +3,7 @@
 pub mod args;
 mod become_pass;
 mod cmd_inventory;
+mod cmd_play;
 mod cmd_run;
 mod settings;
 
@@ -36,6 +37,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Cmd::Run(args) => cmd_run::run(args).await,
+            Cmd::Play(args) => cmd_play::run(args).await,
             Cmd::Inventory(args) => cmd_inventory::run(args),
         }
     });

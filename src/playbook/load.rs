@@ -16,15 +16,22 @@ use crate::yaml::{self, Node, NodeValue};
 /// Actions that are not modules but that the engine carries out itself.
 pub const ENGINE_ACTIONS: &[&str] = &[
     "add_host",
+    "assert",
+    "debug",
+    "fail",
     "group_by",
     "import_playbook",
     "import_role",
     "import_tasks",
+    "include",
     "include_role",
     "include_tasks",
     "include_vars",
     "meta",
+    "pause",
     "set_fact",
+    "set_stats",
+    "wait_for_connection",
 ];
 
 /// Loads a playbook file, following `import_playbook` relative to the importing file.
@@ -37,7 +44,11 @@ pub fn load_playbook(path: &Path) -> Result<Playbook, PlaybookError> {
 fn load_into(path: &Path, playbook: &mut Playbook, depth: usize) -> Result<(), PlaybookError> {
     let root = yaml::parse_file(path)?;
     let NodeValue::Seq(entries) = &root.value else {
-        return Err(PlaybookError::at(&root.loc, "a playbook must be a list of plays", "expected a list here"));
+        return Err(PlaybookError::at(
+            &root.loc,
+            "a playbook must be a list of plays",
+            "expected a list here",
+        ));
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for entry in entries {
@@ -45,7 +56,11 @@ fn load_into(path: &Path, playbook: &mut Playbook, depth: usize) -> Result<(), P
         if let Some(target) = find_key(map, &["import_playbook", "ansible.builtin.import_playbook"]) {
             let file = str_of(target)?;
             if depth > 32 {
-                return Err(PlaybookError::at(&target.loc, "import_playbook nests too deep (a cycle?)", "here"));
+                return Err(PlaybookError::at(
+                    &target.loc,
+                    "import_playbook nests too deep (a cycle?)",
+                    "here",
+                ));
             }
             load_into(&dir.join(&file.value), playbook, depth + 1)?;
             continue;
@@ -84,9 +99,12 @@ pub fn play(node: &Node) -> Result<Play, PlaybookError> {
     })
 }
 
-fn role_ref(node: &Node) -> Result<RoleRef, PlaybookError> {
+pub fn role_ref(node: &Node) -> Result<RoleRef, PlaybookError> {
     match &node.value {
-        NodeValue::Str(name) => Ok(RoleRef { name: Spanned { value: name.clone(), loc: node.loc.clone() }, common: Common::default() }),
+        NodeValue::Str(name) => Ok(RoleRef {
+            name: Spanned { value: name.clone(), loc: node.loc.clone() },
+            common: Common::default(),
+        }),
         NodeValue::Map(map) => {
             let name = find_key(map, &["role", "name"])
                 .ok_or_else(|| PlaybookError::at(&node.loc, "a role entry needs `role:`", "no role name"))?;
@@ -139,8 +157,15 @@ fn task(node: &Node, map: &[(Node, Node)]) -> Result<Task, PlaybookError> {
         }
         if let Some(lookup) = key.strip_prefix("with_") {
             if !WITH_LOOKUPS.contains(&lookup) {
-                return Err(PlaybookError::at(&k.loc, format!("unknown loop `{key}`"), "not a loop Baton knows")
-                    .with_help(closest(lookup, WITH_LOOKUPS.iter().copied()).map(|s| format!("did you mean `with_{s}`?"))));
+                return Err(PlaybookError::at(
+                    &k.loc,
+                    format!("unknown loop `{key}`"),
+                    "not a loop Baton knows",
+                )
+                .with_help(
+                    closest(lookup, WITH_LOOKUPS.iter().copied())
+                        .map(|s| format!("did you mean `with_{s}`?")),
+                ));
             }
             with = Some(Loop::Lookup { name: lookup.to_string(), terms: spanned(v) });
             continue;
@@ -162,7 +187,11 @@ fn task(node: &Node, map: &[(Node, Node)]) -> Result<Task, PlaybookError> {
         action = Some((name, args_node));
     }
     let Some((name, args_node)) = action else {
-        return Err(PlaybookError::at(&node.loc, "no module or action found in this task", "this task does nothing"));
+        return Err(PlaybookError::at(
+            &node.loc,
+            "no module or action found in this task",
+            "this task does nothing",
+        ));
     };
     let mut args = action_args(&name, args_node)?;
     if let Some(extra) = find_key(map, &["args"]) {
@@ -174,7 +203,11 @@ fn task(node: &Node, map: &[(Node, Node)]) -> Result<Task, PlaybookError> {
         (Some(l), None) => Some(Loop::Items(spanned(l))),
         (None, w) => w,
         (Some(l), Some(_)) => {
-            return Err(PlaybookError::at(&l.loc, "`loop` and `with_*` cannot be used together", "one of them"));
+            return Err(PlaybookError::at(
+                &l.loc,
+                "`loop` and `with_*` cannot be used together",
+                "one of them",
+            ));
         }
     };
     Ok(Task {
@@ -218,7 +251,10 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
     let def = if engine_action {
         None
     } else {
-        Some(modules::lookup(&name.value).map_err(|e| PlaybookError::at(&name.loc, e.to_string(), "unknown module"))?)
+        Some(
+            modules::lookup(&name.value)
+                .map_err(|e| PlaybookError::at(&name.loc, e.to_string(), "unknown module"))?,
+        )
     };
     match &node.value {
         NodeValue::Null => Ok(Map::new()),
@@ -239,7 +275,11 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
         }
         NodeValue::Str(text) => {
             // `action: copy src=a` carries the module name first.
-            let text = if node.loc.offset == name.loc.offset { text.trim_start_matches(short).trim_start() } else { text };
+            let text = if node.loc.offset == name.loc.offset {
+                text.trim_start_matches(short).trim_start()
+            } else {
+                text
+            };
             match def {
                 Some(def) => {
                     let args = ModuleArgs::parse_kv(def, text)
@@ -305,7 +345,11 @@ fn common(map: &[(Node, Node)]) -> Result<Common, PlaybookError> {
 fn loop_control(map: &[(Node, Node)]) -> Result<LoopControl, PlaybookError> {
     let Some(node) = find_key(map, &["loop_control"]) else { return Ok(LoopControl::default()) };
     let m = as_map(node, "`loop_control`")?;
-    check_keys(m, &[&["extended", "extended_allitems", "index_var", "label", "loop_var", "pause"]], "loop_control")?;
+    check_keys(
+        m,
+        &[&["extended", "extended_allitems", "index_var", "label", "loop_var", "pause"]],
+        "loop_control",
+    )?;
     Ok(LoopControl {
         loop_var: opt_str(m, "loop_var")?.map(|s| s.value),
         index_var: opt_str(m, "index_var")?.map(|s| s.value),
@@ -334,8 +378,12 @@ fn check_keys(map: &[(Node, Node)], allowed: &[&[&str]], what: &str) -> Result<(
             continue;
         }
         let all = allowed.iter().flat_map(|l| l.iter().copied());
-        return Err(PlaybookError::at(&k.loc, format!("`{key}` is not a valid keyword for a {what}"), "unknown keyword")
-            .with_help(closest(key, all).map(|s| format!("did you mean `{s}`?"))));
+        return Err(PlaybookError::at(
+            &k.loc,
+            format!("`{key}` is not a valid keyword for a {what}"),
+            "unknown keyword",
+        )
+        .with_help(closest(key, all).map(|s| format!("did you mean `{s}`?"))));
     }
     Ok(())
 }
@@ -362,7 +410,9 @@ fn key_str(node: &Node) -> Result<&str, PlaybookError> {
 }
 
 fn find_key<'a>(map: &'a [(Node, Node)], names: &[&str]) -> Option<&'a Node> {
-    map.iter().find(|(k, _)| matches!(&k.value, NodeValue::Str(s) if names.contains(&s.as_str()))).map(|(_, v)| v)
+    map.iter()
+        .find(|(k, _)| matches!(&k.value, NodeValue::Str(s) if names.contains(&s.as_str())))
+        .map(|(_, v)| v)
 }
 
 fn spanned(node: &Node) -> Spanned<Value> {

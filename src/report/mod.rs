@@ -3,6 +3,7 @@
 
 pub mod adhoc_text;
 pub mod json_lines;
+pub mod play_text;
 pub mod progress;
 pub mod style;
 

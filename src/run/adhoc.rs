@@ -42,7 +42,7 @@ pub async fn run(job: AdhocJob, targets: Vec<Target>, sink: Arc<dyn EventSink>) 
     let task = format!("{} (ad-hoc)", job.module.name);
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     sink.emit(&Event::RunStarted { kind: "adhoc".into(), hosts: names.clone() });
-    sink.emit(&Event::TaskStarted { name: task.clone(), hosts: names.len() });
+    sink.emit(&Event::TaskStarted { name: task.clone(), hosts: names.len(), handler: false });
 
     let gate = Arc::new(Semaphore::new(job.forks.max(1)));
     let job = Arc::new(job);

@@ -3,3 +3,4 @@
 pub mod adhoc;
 pub mod forks;
 pub mod host_conn;
+pub mod play;

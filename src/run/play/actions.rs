@@ -1,0 +1,334 @@
+//! Actions the engine carries out itself, on the controller, with the host's variables:
+//! debug, assert, fail, set_fact, pause, include_vars, wait_for_connection, add_host,
+//! group_by, set_stats; and `meta`.
+
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::Engine;
+use super::block::as_text;
+use super::host_task::Exec;
+use super::play_run::PlayState;
+use super::scope::Scope;
+use crate::event::{Event, Status, TaskResult};
+use crate::playbook::load::truthy;
+use crate::playbook::model::Task;
+use crate::vars::{HostVars, Layer, VarMap};
+
+type ActionResult = Result<Option<(TaskResult, VarMap)>, String>;
+
+fn ok(data: Map<String, Value>) -> TaskResult {
+    let mut r = TaskResult::new(Status::Ok);
+    r.data = data;
+    r
+}
+
+fn unknown_params(action: &str, args: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
+    for k in args.keys() {
+        if !allowed.contains(&k.as_str()) {
+            let hint = crate::modules::closest(k, allowed.iter().copied())
+                .map(|s| format!(", did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(format!("action `{action}` has no parameter `{k}`{hint}"));
+        }
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Runs `action` if it is one of the engine's own; `None` for a module.
+    pub(super) async fn run_action(
+        &self,
+        state: &PlayState<'_>,
+        x: &Exec<'_>,
+        vars: &HostVars,
+        action: &str,
+        args: &Map<String, Value>,
+    ) -> ActionResult {
+        let raw = crate::modules::args::RAW_PARAMS;
+        Ok(Some(match action {
+            "debug" => {
+                unknown_params(action, args, &["msg", "var", "verbosity"])?;
+                let verbosity = args.get("verbosity").and_then(Value::as_u64).unwrap_or(0);
+                if verbosity > u64::from(self.opts.verbosity) {
+                    let mut r = TaskResult::new(Status::Skipped);
+                    r.data.insert("skipped_reason".into(), json!("Verbosity threshold not met."));
+                    return Ok(Some((r, VarMap::new())));
+                }
+                let mut data = Map::new();
+                if let Some(var) = args.get("var") {
+                    let name = as_text(var);
+                    // `var:` takes an expression, not a template.
+                    let value = vars
+                        .templater()
+                        .eval_expr(&name, &vars.context())
+                        .unwrap_or_else(|_| json!("VARIABLE IS NOT DEFINED!"));
+                    data.insert(name, value);
+                } else {
+                    data.insert(
+                        "msg".into(),
+                        args.get("msg").cloned().unwrap_or_else(|| json!("Hello world!")),
+                    );
+                }
+                (ok(data), VarMap::new())
+            }
+            "assert" => {
+                unknown_params(action, args, &["that", "fail_msg", "msg", "success_msg", "quiet"])?;
+                let that = match args.get("that") {
+                    Some(Value::Array(a)) => a.clone(),
+                    Some(v) => vec![v.clone()],
+                    None => return Err("action `assert` needs the parameter `that`".into()),
+                };
+                let quiet = args.get("quiet").is_some_and(truthy);
+                for cond in that {
+                    let holds = match &cond {
+                        Value::Bool(b) => *b,
+                        other => vars.condition(other).map_err(|e| format!("{e} (in `assert`)"))?,
+                    };
+                    if !holds {
+                        let msg = args
+                            .get("fail_msg")
+                            .or_else(|| args.get("msg"))
+                            .cloned()
+                            .unwrap_or_else(|| json!("Assertion failed"));
+                        let mut r = TaskResult::failed(as_text(&msg));
+                        r.data.insert("assertion".into(), cond.clone());
+                        r.data.insert("evaluated_to".into(), json!(false));
+                        return Ok(Some((r, VarMap::new())));
+                    }
+                }
+                let mut data = Map::new();
+                if !quiet {
+                    let msg =
+                        args.get("success_msg").cloned().unwrap_or_else(|| json!("All assertions passed"));
+                    data.insert("msg".into(), msg);
+                }
+                (ok(data), VarMap::new())
+            }
+            "fail" => {
+                unknown_params(action, args, &["msg"])?;
+                let msg =
+                    args.get("msg").map(as_text).unwrap_or_else(|| "Failed as requested from task".into());
+                (TaskResult::failed(msg), VarMap::new())
+            }
+            "set_fact" => {
+                let mut facts = VarMap::new();
+                for (k, v) in args {
+                    if k != "cacheable" && k != raw {
+                        facts.insert(k.clone(), v.clone());
+                    }
+                }
+                if let Some(Value::String(text)) = args.get(raw) {
+                    for token in crate::modules::args::split_args(text) {
+                        if let Some((k, v)) = token.split_once('=') {
+                            facts.insert(k.to_string(), json!(v));
+                        }
+                    }
+                }
+                let mut data = Map::new();
+                data.insert("ansible_facts".into(), Value::Object(facts.clone().into_iter().collect()));
+                (ok(data), facts)
+            }
+            "pause" => {
+                unknown_params(action, args, &["seconds", "minutes", "prompt", "echo"])?;
+                let secs = args
+                    .get("seconds")
+                    .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                    .unwrap_or(0.0)
+                    + 60.0
+                        * args
+                            .get("minutes")
+                            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                            .unwrap_or(0.0);
+                let started = Instant::now();
+                if secs > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                } else if args.contains_key("prompt") && std::io::stdin().is_terminal() {
+                    let prompt = args.get("prompt").map(as_text).unwrap_or_default();
+                    eprintln!("[{}]\n{prompt}:", x.name);
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                }
+                let mut data = Map::new();
+                data.insert("delta".into(), json!(started.elapsed().as_secs()));
+                (ok(data), VarMap::new())
+            }
+            "include_vars" => {
+                unknown_params(
+                    action,
+                    args,
+                    &["file", "name", raw, "dir", "depth", "files_matching", "ignore_unknown_extensions"],
+                )?;
+                let file = args
+                    .get("file")
+                    .or_else(|| args.get(raw))
+                    .map(as_text)
+                    .ok_or("`include_vars` needs `file`")?;
+                let path = self.find_vars_file(&file, x.scope, x.task)?;
+                let node = crate::yaml::parse_file(&path).map_err(|e| e.to_string())?;
+                let loaded = match node.to_json() {
+                    Value::Object(m) => m,
+                    Value::Null => Map::new(),
+                    _ => return Err(format!("`{}` must hold a mapping", path.display())),
+                };
+                let facts: VarMap = match args.get("name") {
+                    Some(n) => [(as_text(n), Value::Object(loaded.clone()))].into_iter().collect(),
+                    None => loaded.clone().into_iter().collect(),
+                };
+                let mut data = Map::new();
+                data.insert("ansible_included_var_files".into(), json!([path.display().to_string()]));
+                (ok(data), facts)
+            }
+            "wait_for_connection" => {
+                unknown_params(action, args, &["timeout", "delay", "sleep", "connect_timeout"])?;
+                let num = |k: &str, d: f64| {
+                    args.get(k).and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(d)
+                };
+                let (timeout, delay, sleep) = (num("timeout", 600.0), num("delay", 0.0), num("sleep", 1.0));
+                tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+                let started = Instant::now();
+                loop {
+                    self.forget_connection(x, vars).await;
+                    if self.probe(x, vars).await {
+                        let mut data = Map::new();
+                        data.insert("elapsed".into(), json!(started.elapsed().as_secs()));
+                        return Ok(Some((ok(data), VarMap::new())));
+                    }
+                    if started.elapsed().as_secs_f64() > timeout {
+                        return Ok(Some((
+                            TaskResult::failed(format!("timed out waiting for connection after {timeout}s")),
+                            VarMap::new(),
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_secs_f64(sleep)).await;
+                }
+            }
+            "add_host" | "group_by" | "set_stats" => {
+                // Accepted so playbooks load; their effect on later plays is not built yet.
+                self.warn(Some(x.host), format!("`{action}` has no effect in Baton yet"));
+                (ok(Map::new()), VarMap::new())
+            }
+            _ => return Ok(None),
+        }))
+        .map(|r| {
+            let _ = state;
+            r
+        })
+    }
+
+    fn find_vars_file(&self, file: &str, scope: &Scope, task: &Task) -> Result<std::path::PathBuf, String> {
+        let p = std::path::Path::new(file);
+        if p.is_absolute() {
+            return Ok(p.to_path_buf());
+        }
+        let mut dirs = Vec::new();
+        if let Some(r) = &scope.role {
+            dirs.push(r.dir.join("vars"));
+            dirs.push(r.dir.clone());
+        }
+        if let Some(d) = task.loc.file.path.parent() {
+            dirs.push(d.join("vars"));
+            dirs.push(d.to_path_buf());
+        }
+        dirs.push(self.playbook_dir.join("vars"));
+        dirs.push(self.playbook_dir.clone());
+        dirs.into_iter()
+            .map(|d| d.join(file))
+            .find(|c| c.exists())
+            .ok_or_else(|| format!("could not find the vars file `{file}`"))
+    }
+
+    async fn forget_connection(&self, x: &Exec<'_>, _vars: &HostVars) {
+        let user = self.opts.conn.user.clone();
+        let conn = self.opts.conn.connection.clone();
+        self.pool.forget(&format!("{}\u{0}{:?}\u{0}{:?}", x.host, user, conn)).await;
+    }
+
+    async fn probe(&self, x: &Exec<'_>, vars: &HostVars) -> bool {
+        let vars_ok = vars.clone();
+        let Ok(hc) = crate::run::host_conn::resolve(x.host, &vars_ok, &self.opts.conn) else { return false };
+        let key = format!("{}\u{0}{:?}\u{0}{:?}", x.host, self.opts.conn.user, self.opts.conn.connection);
+        match self.pool.get(&key, hc.spec, hc.connect_timeout).await {
+            Ok(conn) => conn.exec(&crate::connection::Command::new("true")).await.is_ok_and(|o| o.success()),
+            Err(_) => {
+                self.pool.forget(&key).await;
+                false
+            }
+        }
+    }
+
+    /// `meta:` tasks.
+    pub(super) async fn run_meta(
+        &self,
+        state: &PlayState<'_>,
+        task: &Task,
+        scope: &Scope,
+        hosts: &[String],
+        name: &str,
+    ) {
+        let what = task.action.args.get(crate::modules::args::RAW_PARAMS).map(as_text).unwrap_or_default();
+        // `when` on meta applies per host (end_host) or for the whole task.
+        let applies: Vec<String> = hosts
+            .iter()
+            .filter(|h| {
+                self.task_vars(h, task, scope).is_some_and(|v| {
+                    let conds: Vec<_> = scope.when.iter().chain(task.common.when.iter()).collect();
+                    matches!(self.first_false(&v, &conds), Ok(None))
+                })
+            })
+            .cloned()
+            .collect();
+        if applies.is_empty() {
+            return;
+        }
+        match what.trim() {
+            "flush_handlers" => Box::pin(self.flush_handlers(state)).await,
+            "end_play" => state.end_play.store(true, Ordering::SeqCst),
+            "end_batch" => state.end_batch.store(true, Ordering::SeqCst),
+            "end_host" => {
+                let mut ended = state.ended.lock().unwrap_or_else(|e| e.into_inner());
+                ended.extend(applies.iter().cloned());
+            }
+            "clear_facts" => {
+                for h in &applies {
+                    if let Some(v) = self.fleet.get(h) {
+                        self.fleet.insert(&v.with_layer(Layer::Facts, VarMap::new()));
+                    }
+                }
+            }
+            "clear_host_errors" => {
+                for h in &state.batch {
+                    state.unfail(h);
+                }
+            }
+            "reset_connection" => {
+                for h in &applies {
+                    let key =
+                        format!("{h}\u{0}{:?}\u{0}{:?}", self.opts.conn.user, self.opts.conn.connection);
+                    self.pool.forget(&key).await;
+                }
+            }
+            "noop" | "refresh_inventory" | "end_role" => {}
+            other => {
+                self.sink.emit(&Event::TaskStarted {
+                    name: name.to_string(),
+                    hosts: hosts.len(),
+                    handler: false,
+                });
+                for h in &applies {
+                    let r = TaskResult::failed(format!("unknown meta action `{other}`"));
+                    self.count(h, Status::Failed);
+                    self.sink.emit(&Event::HostResult {
+                        host: h.clone(),
+                        task: name.to_string(),
+                        result: r,
+                        duration: Duration::ZERO,
+                    });
+                }
+            }
+        }
+    }
+}

@@ -31,3 +31,14 @@ impl PlaybookError {
         }
     }
 }
+
+/// The error as text with its source excerpt and caret, no colour: for errors found while a
+/// run is under way (a role or included file loaded late), which travel inside a result.
+pub fn render(e: &PlaybookError) -> String {
+    let mut out = String::new();
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    if handler.render_report(&mut out, e).is_err() {
+        return e.to_string();
+    }
+    out
+}

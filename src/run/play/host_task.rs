@@ -399,33 +399,35 @@ impl Engine {
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
             return Ok(());
         }
+        if result.status == Status::Skipped {
+            return Ok(());
+        }
         let judged = vars.with_vars(Layer::Loop, self.result_vars(x, result));
-        if !task.changed_when.is_empty() && result.status != Status::Skipped {
+        // Commands report `changed` even when they fail, as Ansible's do.
+        let mut changed = result.status == Status::Changed
+            || (result.status == Status::Failed
+                && result.rc.is_some()
+                && is_command(&task.action.name.value));
+        let mut failed = result.status == Status::Failed;
+        if !task.changed_when.is_empty() {
             let conds: Vec<&Spanned<Value>> = task.changed_when.iter().collect();
-            let changed = self.first_false(&judged, &conds)?.is_none();
-            if result.status != Status::Failed {
-                result.status = if changed { Status::Changed } else { Status::Ok };
-            }
+            changed = self.first_false(&judged, &conds)?.is_none();
         }
-        if !task.failed_when.is_empty() && result.status != Status::Skipped {
+        if !task.failed_when.is_empty() {
             let conds: Vec<&Spanned<Value>> = task.failed_when.iter().collect();
-            let failed = self.first_false(&judged, &conds)?.is_none();
+            failed = self.first_false(&judged, &conds)?.is_none();
             result.data.insert("failed_when_result".into(), json!(failed));
-            if failed {
-                result.status = Status::Failed;
-            } else if result.status == Status::Failed {
-                result.status =
-                    if result.data.get("changed").is_some_and(|c| c == &json!(true)) || result.rc.is_some() {
-                        // Commands that "failed" by rc report changed, as Ansible does for them.
-                        if is_command(&task.action.name.value) { Status::Changed } else { Status::Ok }
-                    } else {
-                        Status::Ok
-                    };
-                if result.msg.as_deref() == Some("non-zero return code") {
-                    result.msg = None;
-                }
+            if !failed && result.msg.as_deref() == Some("non-zero return code") {
+                result.msg = None;
             }
         }
+        result.status = if failed {
+            Status::Failed
+        } else if changed {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
         Ok(())
     }
 

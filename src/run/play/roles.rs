@@ -78,7 +78,7 @@ impl Engine {
             load_map(main_file(&dir, "defaults", files.defaults.as_deref()))?.into_iter().collect();
         let vars = load_map(main_file(&dir, "vars", files.vars.as_deref()))?;
         let tasks = match main_file(&dir, "tasks", files.tasks.as_deref()) {
-            Some(p) => load_task_file(&p).map_err(|e| format!("{e:?}"))?,
+            Some(p) => load_task_file(&p).map_err(|e| crate::playbook::error::render(&e))?,
             None if files.tasks.is_some() => {
                 return Err(format!(
                     "role `{name}` has no tasks file `{}`",
@@ -88,7 +88,7 @@ impl Engine {
             None => Vec::new(),
         };
         let handlers = match main_file(&dir, "handlers", files.handlers.as_deref()) {
-            Some(p) => load_task_file(&p).map_err(|e| format!("{e:?}"))?,
+            Some(p) => load_task_file(&p).map_err(|e| crate::playbook::error::render(&e))?,
             None => Vec::new(),
         };
         let mut deps = Vec::new();
@@ -96,7 +96,9 @@ impl Engine {
             let node = crate::yaml::parse_file(&meta).map_err(|e| e.to_string())?;
             if let Some(list) = node.get("dependencies").and_then(|d| d.as_seq()) {
                 for d in list {
-                    deps.push(crate::playbook::load::role_ref(d).map_err(|e| format!("{e:?}"))?);
+                    deps.push(
+                        crate::playbook::load::role_ref(d).map_err(|e| crate::playbook::error::render(&e))?,
+                    );
                 }
             }
         }
@@ -253,7 +255,7 @@ impl Engine {
                 };
                 match self
                     .find_task_file(&file, task, scope)
-                    .and_then(|p| load_task_file(&p).map_err(|e| format!("{e:?}")))
+                    .and_then(|p| load_task_file(&p).map_err(|e| crate::playbook::error::render(&e)))
                 {
                     Ok(items) => self.run_items(state, &items, &inner, hosts).await,
                     Err(msg) => self.fail_hosts(state, hosts, &action, &msg),
@@ -359,7 +361,7 @@ impl Engine {
                 };
                 match self
                     .find_task_file(&file, task, scope)
-                    .and_then(|p| load_task_file(&p).map_err(|e| format!("{e:?}")))
+                    .and_then(|p| load_task_file(&p).map_err(|e| crate::playbook::error::render(&e)))
                 {
                     Ok(items) => self.run_items(state, &items, &inner, &group_hosts).await,
                     Err(msg) => self.fail_hosts(state, &group_hosts, &action, &msg),

@@ -333,3 +333,29 @@ fn load_errors_point_at_file_line_and_column() {
     assert_eq!(p.code, Some(1));
     assert!(p.stderr.contains("pb.yml:"), "{}", p.stderr);
 }
+
+#[test]
+fn add_host_group_by_free_strategy_and_serial() {
+    let d = tmp();
+    let yaml = r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - add_host: { name: extra1, groups: made, ansible_connection: local, tag_: one }
+    - group_by: { key: "kind_{{ 'local' }}" }
+- hosts: made
+  gather_facts: false
+  strategy: free
+  tasks:
+    - copy: { dest: "@DIR@/{{ inventory_hostname }}-{{ tag_ }}", content: "x" }
+- hosts: kind_local
+  gather_facts: false
+  serial: 1
+  tasks:
+    - file: { path: "@DIR@/grouped", state: touch }
+"#;
+    let p = play(d.path(), yaml, &[]);
+    assert_eq!(p.code, Some(0), "{:?} {}", p.events, p.stderr);
+    assert!(d.path().join("extra1-one").exists());
+    assert!(d.path().join("grouped").exists());
+}

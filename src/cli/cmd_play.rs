@@ -72,6 +72,7 @@ pub async fn run(args: PlayArgs) -> Result<u8> {
         forks: forks(args.conn.forks, inventory.hosts().len().max(1), raise_fd_limit()),
         start_at_task: args.start_at_task.clone(),
         force_handlers: args.force_handlers,
+        step: args.step,
         limit: args.common.limit.clone(),
         verbosity: args.common.verbose,
         conn: settings::conn_defaults(&args.conn),

@@ -206,17 +206,119 @@ impl Engine {
                     tokio::time::sleep(Duration::from_secs_f64(sleep)).await;
                 }
             }
-            "add_host" | "group_by" | "set_stats" => {
-                // Accepted so playbooks load; their effect on later plays is not built yet.
-                self.warn(Some(x.host), format!("`{action}` has no effect in Baton yet"));
-                (ok(Map::new()), VarMap::new())
+            "add_host" => {
+                let name = args
+                    .get("name")
+                    .or_else(|| args.get("hostname"))
+                    .or_else(|| args.get("host"))
+                    .map(as_text)
+                    .ok_or("action `add_host` needs `name`")?;
+                let groups: Vec<String> = match args
+                    .get("groups")
+                    .or_else(|| args.get("group"))
+                    .or_else(|| args.get("groupname"))
+                {
+                    Some(Value::Array(a)) => a.iter().map(as_text).collect(),
+                    Some(v) => as_text(v)
+                        .split(',')
+                        .map(|g| g.trim().to_string())
+                        .filter(|g| !g.is_empty())
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let host_vars: VarMap = args
+                    .iter()
+                    .filter(|(k, _)| {
+                        !["name", "hostname", "host", "groups", "group", "groupname"].contains(&k.as_str())
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let changed = self.add_dynamic_host(&name, &groups, host_vars);
+                let mut r = TaskResult::new(if changed { Status::Changed } else { Status::Ok });
+                r.data.insert("add_host".into(), json!({"host_name": name, "groups": groups}));
+                (r, VarMap::new())
             }
+            "group_by" => {
+                let key = args.get("key").map(as_text).ok_or("action `group_by` needs `key`")?;
+                let key: String =
+                    key.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+                let mut groups = vec![key.clone()];
+                if let Some(p) = args.get("parents") {
+                    match p {
+                        Value::Array(a) => groups.extend(a.iter().map(as_text)),
+                        v => groups.push(as_text(v)),
+                    }
+                }
+                let changed = self.add_dynamic_host(x.host, &groups, VarMap::new());
+                let mut r = TaskResult::new(if changed { Status::Changed } else { Status::Ok });
+                r.data.insert("add_group".into(), json!(key));
+                (r, VarMap::new())
+            }
+            "set_stats" => (ok(Map::new()), VarMap::new()),
             _ => return Ok(None),
         }))
         .map(|r| {
             let _ = state;
             r
         })
+    }
+
+    /// Puts a host in groups made at run time (and in the fleet, with `vars`, if it is new);
+    /// true when anything changed.
+    fn add_dynamic_host(&self, host: &str, groups: &[String], vars: VarMap) -> bool {
+        let mut changed = false;
+        if self.fleet.get(host).is_none() {
+            let hv = HostVars::new(self.templater.clone(), host.to_string())
+                .with_layer(Layer::Inventory, vars)
+                .with_vars(Layer::Magic, crate::vars::magic::host_magic(host, groups));
+            self.fleet.insert(&hv);
+            changed = true;
+        } else if !vars.is_empty()
+            && let Some(hv) = self.fleet.get(host)
+        {
+            self.fleet.insert(&hv.with_vars(Layer::Inventory, vars));
+        }
+        let mut dynamic = self.dynamic.lock().unwrap_or_else(|e| e.into_inner());
+        for g in groups {
+            let members = dynamic.entry(g.clone()).or_default();
+            if !members.iter().any(|m| m == host) {
+                members.push(host.to_string());
+                changed = true;
+            }
+        }
+        let mut all = self.inventory.groups_map();
+        for (g, members) in dynamic.iter() {
+            let entry = all.entry(g.clone()).or_default();
+            for m in members {
+                if !entry.contains(m) {
+                    entry.push(m.clone());
+                }
+            }
+        }
+        self.fleet.set_groups(&all);
+        changed
+    }
+
+    /// Hosts that `pattern` names through groups or hosts made at run time.
+    pub(super) fn dynamic_hosts(&self, pattern: &str) -> Vec<String> {
+        let dynamic = self.dynamic.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        for part in crate::inventory::split_pattern(pattern) {
+            if part.starts_with('!') || part.starts_with('&') {
+                continue;
+            }
+            let found: Vec<String> = match dynamic.get(&part) {
+                Some(members) => members.clone(),
+                None if dynamic.values().any(|m| m.contains(&part)) => vec![part.clone()],
+                None => Vec::new(),
+            };
+            for h in found {
+                if !out.contains(&h) {
+                    out.push(h);
+                }
+            }
+        }
+        out
     }
 
     fn find_vars_file(&self, file: &str, scope: &Scope, task: &Task) -> Result<std::path::PathBuf, String> {

@@ -42,6 +42,8 @@ pub struct PlayOptions {
     pub forks: usize,
     pub start_at_task: Option<String>,
     pub force_handlers: bool,
+    /// `--step`: confirm each task on the terminal.
+    pub step: bool,
     pub limit: Option<String>,
     pub verbosity: u8,
     pub conn: ConnDefaults,
@@ -67,6 +69,10 @@ pub struct Engine {
     /// Roles already run in this play, with their parameters (a role runs once unless its
     /// parameters differ or it allows duplicates).
     roles_seen: Mutex<HashMap<String, Vec<String>>>,
+    /// Groups made at run time by `add_host` and `group_by`, with their hosts.
+    dynamic: Mutex<IndexMap<String, Vec<String>>>,
+    /// `--step` until the user answers `c` (continue without asking).
+    stepping: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -79,6 +85,7 @@ impl Engine {
         playbook_dir: PathBuf,
     ) -> Engine {
         let started = opts.start_at_task.is_none();
+        let stepping = std::sync::atomic::AtomicBool::new(opts.step);
         Engine {
             inventory,
             fleet,
@@ -92,6 +99,8 @@ impl Engine {
             started: std::sync::atomic::AtomicBool::new(started),
             dead: Mutex::new(HashSet::new()),
             roles_seen: Mutex::new(HashMap::new()),
+            stepping,
+            dynamic: Mutex::new(IndexMap::new()),
         }
     }
 
@@ -140,6 +149,28 @@ impl Engine {
 
     fn kill(&self, host: &str) {
         self.dead.lock().unwrap_or_else(|e| e.into_inner()).insert(host.to_string());
+    }
+
+    /// `--step`: asks whether to run the task (y), skip it (n) or stop asking (c). Only on a
+    /// terminal; elsewhere every task runs.
+    fn step_confirms(&self, name: &str) -> bool {
+        use std::io::{BufRead, IsTerminal, Write};
+        if !self.stepping.load(std::sync::atomic::Ordering::SeqCst) || !std::io::stdin().is_terminal() {
+            return true;
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(err, "Perform task: TASK: {name} (N)o/(y)es/(c)ontinue: ");
+        let _ = err.flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => true,
+            "c" | "continue" => {
+                self.stepping.store(false, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn warn(&self, host: Option<&str>, message: impl Into<String>) {

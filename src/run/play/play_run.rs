@@ -88,6 +88,7 @@ impl Engine {
         let pattern = self.render_play_str(&pattern);
         let name =
             play.common.name.as_ref().map_or_else(|| pattern.clone(), |n| self.render_play_str(&n.value));
+        let dynamic = self.dynamic_hosts(&pattern);
         let mut hosts = match self.inventory.select_with_limit(&pattern, self.opts.limit.as_deref()) {
             Ok(sel) => {
                 for w in sel.warnings {
@@ -96,10 +97,17 @@ impl Engine {
                 sel.hosts
             }
             Err(e) => {
-                self.warn(None, e.to_string());
+                if dynamic.is_empty() {
+                    self.warn(None, e.to_string());
+                }
                 Vec::new()
             }
         };
+        for h in dynamic {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
         hosts.retain(|h| !self.is_dead(h));
         order_hosts(&mut hosts, play.order.as_ref().map(|o| o.value.as_str()));
         self.sink.emit(&Event::PlayStarted { name: name.clone(), hosts: hosts.clone() });
@@ -182,23 +190,40 @@ impl Engine {
 
     async fn run_batch(&self, state: &PlayState<'_>) {
         let play = state.play;
+        // "A role runs once" holds within one play (and batch), not across plays.
+        self.roles_seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.register_handlers(state, &play.handlers, &state.scope);
         let gather = play.gather_facts.as_ref().is_none_or(|v| truthy(&v.value));
         if gather {
             self.gather_facts(state).await;
         }
+        let free = play.strategy.as_ref().is_some_and(|s| s.value == "free");
+        if free {
+            // Each host goes through the play at its own pace.
+            let runs = state
+                .batch
+                .iter()
+                .map(|h| async move { self.run_sections(state, std::slice::from_ref(h)).await });
+            futures_util::future::join_all(runs).await;
+        } else {
+            self.run_sections(state, &state.batch).await;
+        }
+    }
+
+    async fn run_sections(&self, state: &PlayState<'_>, hosts: &[String]) {
+        let play = state.play;
         let sections: [(&[Item], bool); 3] =
             [(&play.pre_tasks, false), (&play.tasks, true), (&play.post_tasks, false)];
         for (items, with_roles) in sections {
             if with_roles {
                 for role in &play.roles {
-                    if state.live(self, &state.batch).is_empty() {
+                    if state.live(self, hosts).is_empty() {
                         break;
                     }
-                    self.run_role_ref(state, role, &state.scope).await;
+                    self.run_role_ref(state, role, &state.scope, hosts).await;
                 }
             }
-            self.run_items(state, items, &state.scope, &state.batch).await;
+            self.run_items(state, items, &state.scope, hosts).await;
             self.flush_handlers(state).await;
             if state.end_batch.load(Ordering::SeqCst) {
                 break;

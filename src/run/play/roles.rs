@@ -107,8 +107,14 @@ impl Engine {
 
     /// Runs a role from `roles:` (dependencies first; once per play unless its parameters
     /// differ).
-    pub(super) async fn run_role_ref(&self, state: &PlayState<'_>, role: &RoleRef, scope: &Scope) {
-        self.run_role(state, role, scope, &RoleFiles::default(), true, &state.batch.clone()).await;
+    pub(super) async fn run_role_ref(
+        &self,
+        state: &PlayState<'_>,
+        role: &RoleRef,
+        scope: &Scope,
+        hosts: &[String],
+    ) {
+        self.run_role(state, role, scope, &RoleFiles::default(), true, hosts).await;
     }
 
     fn run_role<'a>(
@@ -123,7 +129,8 @@ impl Engine {
         Box::pin(async move {
             let name = role.name.value.clone();
             if dedupe {
-                let key = serde_json::to_string(&role.common.vars).unwrap_or_default();
+                // Per host set too: with `strategy: free` each host runs its roles itself.
+                let key = serde_json::to_string(&(&role.common.vars, hosts)).unwrap_or_default();
                 let mut seen = self.roles_seen.lock().unwrap_or_else(|e| e.into_inner());
                 let entry = seen.entry(name.clone()).or_default();
                 if entry.contains(&key) {

@@ -76,6 +76,9 @@ impl Engine {
             self.run_meta(state, task, scope, hosts, name).await;
             return;
         }
+        if !self.step_confirms(name) {
+            return;
+        }
         self.sink.emit(&Event::TaskStarted {
             name: name.to_string(),
             hosts: hosts.len(),

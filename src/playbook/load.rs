@@ -248,7 +248,10 @@ fn action_from_action_keyword(v: &Node) -> Result<(Spanned<String>, &Node), Play
 fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>, PlaybookError> {
     let short = short_name(&name.value);
     let engine_action = ENGINE_ACTIONS.contains(&short);
-    let def = if engine_action {
+    let custom = !engine_action
+        && modules::lookup(&name.value).is_err()
+        && super::library::find(short, &name.loc.file.path).is_some();
+    let def = if engine_action || custom {
         None
     } else {
         Some(
@@ -286,6 +289,16 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
                         .and_then(|a| a.validate(def).map(|()| a))
                         .map_err(|e| PlaybookError::at(&node.loc, e.to_string(), "in these arguments"))?;
                     Ok(args.0)
+                }
+                None if custom => {
+                    let mut m = Map::new();
+                    for token in modules::args::split_args(text) {
+                        match token.split_once('=') {
+                            Some((k, v)) => m.insert(k.to_string(), Value::String(v.trim_matches(['"', '\'']).to_string())),
+                            None => m.insert(modules::args::RAW_PARAMS.into(), Value::String(token.to_string())),
+                        };
+                    }
+                    Ok(m)
                 }
                 None => {
                     let mut m = Map::new();

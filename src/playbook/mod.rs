@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod keywords;
+pub mod library;
 pub mod load;
 pub mod model;
 

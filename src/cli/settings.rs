@@ -93,6 +93,7 @@ pub fn conn_defaults(conn: &ConnArgs) -> ConnDefaults {
             ConnectionKind::Local => "local".to_string(),
         }),
         user: conn.user.clone(),
+        port: None,
         private_key: conn.private_key.clone(),
         timeout: Duration::from_secs(conn.timeout.max(1)),
         known_hosts: conn.known_hosts.clone(),

@@ -19,6 +19,8 @@ pub struct ConnDefaults {
     pub connection: Option<String>,
     /// `-u`.
     pub user: Option<String>,
+    /// A play's `port:` keyword.
+    pub port: Option<u16>,
     /// `--private-key`.
     pub private_key: Option<PathBuf>,
     /// `-T`: connect timeout.
@@ -138,6 +140,9 @@ pub fn resolve(host: &str, vars: &HostVars, defaults: &ConnDefaults) -> Result<H
             expected: "a port number",
             value: port,
         })?);
+    }
+    if opts.port.is_none() {
+        opts.port = defaults.port;
     }
     opts.user = var_str(vars, &["ansible_user", "ansible_ssh_user"])?.or_else(|| defaults.user.clone());
     let key = var_str(vars, &["ansible_ssh_private_key_file", "ansible_private_key_file"])?

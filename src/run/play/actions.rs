@@ -344,15 +344,13 @@ impl Engine {
     }
 
     async fn forget_connection(&self, x: &Exec<'_>, _vars: &HostVars) {
-        let user = self.opts.conn.user.clone();
-        let conn = self.opts.conn.connection.clone();
-        self.pool.forget(&format!("{}\u{0}{:?}\u{0}{:?}", x.host, user, conn)).await;
+        self.pool.forget_host(x.host).await;
     }
 
     async fn probe(&self, x: &Exec<'_>, vars: &HostVars) -> bool {
         let vars_ok = vars.clone();
         let Ok(hc) = crate::run::host_conn::resolve(x.host, &vars_ok, &self.opts.conn) else { return false };
-        let key = format!("{}\u{0}{:?}\u{0}{:?}", x.host, self.opts.conn.user, self.opts.conn.connection);
+        let key = super::pool::Pool::key(x.host, &self.opts.conn);
         match self.pool.get(&key, hc.spec, hc.connect_timeout).await {
             Ok(conn) => conn.exec(&crate::connection::Command::new("true")).await.is_ok_and(|o| o.success()),
             Err(_) => {
@@ -408,9 +406,7 @@ impl Engine {
             }
             "reset_connection" => {
                 for h in &applies {
-                    let key =
-                        format!("{h}\u{0}{:?}\u{0}{:?}", self.opts.conn.user, self.opts.conn.connection);
-                    self.pool.forget(&key).await;
+                    self.pool.forget_host(h).await;
                 }
             }
             "noop" | "refresh_inventory" | "end_role" => {}

@@ -529,6 +529,11 @@ impl Engine {
         if let Some(cn) = self.keyword(vars, kw(|c| &c.connection))? {
             defaults.connection = Some(cn.as_str().map(str::to_string).unwrap_or_else(|| cn.to_string()));
         }
+        if let Some(p) = self.keyword(vars, kw(|c| &c.port))? {
+            let text = super::block::as_text(&p);
+            defaults.port =
+                Some(text.trim().parse().map_err(|_| format!("`port` must be a port number, not `{text}`"))?);
+        }
         let timeout = match self.keyword(vars, kw(|c| &c.timeout))? {
             Some(v) => {
                 v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).map(Duration::from_secs)
@@ -552,7 +557,7 @@ impl Engine {
         for w in &hc.warnings {
             self.warn(Some(&target), w.clone());
         }
-        let key = format!("{target}\u{0}{:?}\u{0}{:?}", defaults.user, defaults.connection);
+        let key = super::pool::Pool::key(&target, &defaults);
         let conn = match self.pool.get(&key, hc.spec, hc.connect_timeout + Duration::from_secs(1)).await {
             Ok(c) => c,
             Err(msg) => return Ok(Connected::Unreachable(msg)),

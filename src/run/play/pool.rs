@@ -50,6 +50,27 @@ impl Pool {
         }
     }
 
+    /// Forgets every connection to `host`, whatever user or type it was opened with.
+    pub async fn forget_host(&self, host: &str) {
+        let prefix = format!("{host}\u{0}");
+        let keys: Vec<String> = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for k in keys {
+            self.forget(&k).await;
+        }
+    }
+
+    /// The key of a connection: the host, then what it was opened with.
+    pub fn key(host: &str, d: &crate::run::host_conn::ConnDefaults) -> String {
+        format!("{host}\u{0}{:?}\u{0}{:?}\u{0}{:?}", d.user, d.connection, d.port)
+    }
+
     /// Closes every open connection at the end of the run.
     pub async fn close_all(&self) {
         let slots: Vec<Slot> =

@@ -294,8 +294,13 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
                     let mut m = Map::new();
                     for token in modules::args::split_args(text) {
                         match token.split_once('=') {
-                            Some((k, v)) => m.insert(k.to_string(), Value::String(v.trim_matches(['"', '\'']).to_string())),
-                            None => m.insert(modules::args::RAW_PARAMS.into(), Value::String(token.to_string())),
+                            Some((k, v)) => m.insert(
+                                k.to_string(),
+                                Value::String(v.trim_matches(['"', '\'']).to_string()),
+                            ),
+                            None => {
+                                m.insert(modules::args::RAW_PARAMS.into(), Value::String(token.to_string()))
+                            }
                         };
                     }
                     Ok(m)

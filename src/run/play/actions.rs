@@ -42,7 +42,7 @@ impl Engine {
     /// Runs `action` if it is one of the engine's own; `None` for a module.
     pub(super) async fn run_action(
         &self,
-        state: &PlayState<'_>,
+        _state: &PlayState<'_>,
         x: &Exec<'_>,
         vars: &HostVars,
         action: &str,
@@ -257,10 +257,6 @@ impl Engine {
             "set_stats" => (ok(Map::new()), VarMap::new()),
             _ => return Ok(None),
         }))
-        .map(|r| {
-            let _ = state;
-            r
-        })
     }
 
     /// Puts a host in groups made at run time (and in the fleet, with `vars`, if it is new);

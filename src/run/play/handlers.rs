@@ -60,7 +60,7 @@ impl Engine {
                 .unwrap_or_else(|| name.clone());
             let mut found = false;
             for (i, h) in handlers.iter().enumerate() {
-                if h.names.iter().any(|n| *n == name) {
+                if h.names.contains(&name) {
                     found = true;
                     let hosts = notified.entry(i).or_default();
                     if !hosts.iter().any(|x| x == host) {

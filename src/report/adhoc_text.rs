@@ -12,8 +12,6 @@
 //!
 //! and with `-o` one line per host.
 
-use serde_json::{Map, Value};
-
 use super::progress::Progress;
 use super::style::{Color, paint};
 use crate::event::{Event, EventSink, Status, TaskResult};
@@ -68,7 +66,7 @@ impl AdhocText {
                 buf
             }
         } else {
-            let json = json_view(result);
+            let json = super::result_view(result);
             if self.one_line {
                 format!("{host} | {caption} => {}", serde_json::to_string(&json).unwrap_or_default())
             } else {
@@ -109,22 +107,6 @@ impl EventSink for AdhocText {
             | Event::Ignored { .. } => {}
         }
     }
-}
-
-/// The result as Ansible's ad-hoc output shows it: the registered shape without the
-/// bookkeeping keys.
-fn json_view(result: &TaskResult) -> Value {
-    let mut m = match result.to_registered() {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    if result.status != Status::Failed {
-        m.remove("failed");
-    }
-    for key in ["stdout_lines", "stderr_lines"] {
-        m.remove(key);
-    }
-    Value::Object(m)
 }
 
 fn escape_newlines(s: &str) -> String {

@@ -7,7 +7,7 @@ pub mod play_text;
 pub mod progress;
 pub mod style;
 
-use crate::event::HostStats;
+use crate::event::{HostStats, Status, TaskResult};
 
 /// Ansible's exit codes: 2 when any host failed, else 4 when any was unreachable, else 0.
 pub fn exit_code<'a>(stats: impl IntoIterator<Item = &'a HostStats>) -> u8 {
@@ -23,6 +23,22 @@ pub fn exit_code<'a>(stats: impl IntoIterator<Item = &'a HostStats>) -> u8 {
     } else {
         0
     }
+}
+
+/// A result as Ansible's output shows it: the registered shape without the bookkeeping keys
+/// (`failed: false`, the `*_lines` copies).
+pub fn result_view(result: &TaskResult) -> serde_json::Value {
+    let mut m = match result.to_registered() {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    if result.status != Status::Failed {
+        m.remove("failed");
+    }
+    for key in ["stdout_lines", "stderr_lines"] {
+        m.remove(key);
+    }
+    serde_json::Value::Object(m)
 }
 
 /// JSON with four-space indentation, as Ansible and ansible-inventory print it.

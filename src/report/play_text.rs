@@ -13,7 +13,7 @@
 
 use std::sync::Mutex;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::progress::Progress;
 use super::style::{Color, paint};
@@ -105,20 +105,16 @@ fn is_debug(result: &TaskResult) -> bool {
 }
 
 fn view(result: &TaskResult) -> Value {
-    let mut m = match result.to_registered() {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    if result.status != Status::Failed {
-        m.remove("failed");
+    let mut v = super::result_view(result);
+    if let Value::Object(m) = &mut v {
+        for key in ["results", "ansible_facts", "diff"] {
+            m.remove(key);
+        }
+        if is_debug(result) {
+            m.remove("changed");
+        }
     }
-    m.remove("results");
-    m.remove("ansible_facts");
-    if is_debug(result) {
-        m.remove("changed");
-    }
-    m.remove("diff");
-    Value::Object(m)
+    v
 }
 
 /// A unified-style view of a module's before/after.

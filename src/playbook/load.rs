@@ -290,7 +290,7 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
                         .map_err(|e| PlaybookError::at(&node.loc, e.to_string(), "in these arguments"))?;
                     Ok(args.0)
                 }
-                None if custom => {
+                None if custom || kv_action(short, text) => {
                     let mut m = Map::new();
                     for token in modules::args::split_args(text) {
                         match token.split_once('=') {
@@ -319,6 +319,20 @@ fn action_args(name: &Spanned<String>, node: &Node) -> Result<Map<String, Value>
             Ok(m)
         }
     }
+}
+
+/// Whether an engine action's string form is `k=v` arguments (`debug: msg="hi"`,
+/// `set_fact: a=1`) rather than free-form text (`include_tasks: x.yml`, `meta: noop`).
+fn kv_action(action: &str, text: &str) -> bool {
+    if matches!(action, "meta" | "import_playbook") {
+        return false;
+    }
+    let tokens = modules::args::split_args(text);
+    !tokens.is_empty()
+        && tokens.iter().all(|t| {
+            t.split_once('=')
+                .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        })
 }
 
 /// `ansible.builtin.copy` → `copy`.

@@ -78,6 +78,22 @@ impl SourceLoc {
         miette::NamedSource::new(self.file.name.clone(), self.file.text.clone())
     }
 
+    /// The offending line with a caret under the column, for errors found at run time that
+    /// travel inside a host's result (plain text, no colour):
+    ///
+    /// ```text
+    /// pb.yml:6:7
+    ///       debug: { msg: "{{ nope }}" }
+    ///       ^ here
+    /// ```
+    pub fn excerpt(&self) -> String {
+        let (line, col) = self.line_col();
+        let text = self.file.text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+        let pad: String =
+            text.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        format!("{}\n{text}\n{pad}^ here", self.short())
+    }
+
     pub fn span(&self) -> miette::SourceSpan {
         (self.offset, self.len.max(1)).into()
     }

@@ -84,7 +84,11 @@ impl Engine {
         let (result, registered, facts) = match self.run_host_inner(state, x).await {
             Ok(done) => done,
             Err(msg) => {
-                let r = TaskResult::failed(msg);
+                // Like Ansible: say where the task is, with the line and a caret.
+                let r = TaskResult::failed(format!(
+                    "{msg}\n\nThe error appears to be in the task at {}",
+                    x.task.loc.excerpt()
+                ));
                 let reg = r.to_registered();
                 (r, reg, VarMap::new())
             }

@@ -28,6 +28,8 @@ pub struct PlayState<'p> {
     pub play: &'p Play,
     pub scope: Scope,
     pub batch: Vec<String>,
+    /// Every host of the play (all batches), for `ansible_play_hosts`.
+    pub play_hosts: Vec<String>,
     pub failed: Mutex<HashMap<String, Failure>>,
     pub ended: Mutex<HashSet<String>>,
     pub end_play: AtomicBool,
@@ -66,6 +68,15 @@ impl PlayState<'_> {
 
     pub fn unfail(&self, host: &str) -> Option<Failure> {
         self.failed.lock().unwrap_or_else(|e| e.into_inner()).remove(host)
+    }
+
+    /// Refreshes `ansible_play_hosts`/`ansible_play_batch` without the hosts that left.
+    pub fn publish_hosts(&self, engine: &Engine) {
+        let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let alive = |h: &&String| !failed.contains_key(*h) && !engine.is_dead(h);
+        let play: Vec<String> = self.play_hosts.iter().filter(alive).cloned().collect();
+        let batch: Vec<String> = self.batch.iter().filter(alive).cloned().collect();
+        engine.fleet.set_play_hosts(&play, &batch);
     }
 
     pub fn failed_count(&self) -> usize {
@@ -159,6 +170,7 @@ impl Engine {
                 play,
                 scope: scope.clone(),
                 batch: batch.clone(),
+                play_hosts: hosts.clone(),
                 failed: Mutex::new(HashMap::new()),
                 ended: Mutex::new(HashSet::new()),
                 end_play: AtomicBool::new(false),

@@ -142,6 +142,9 @@ impl Engine {
                 state.abort.store(true, Ordering::SeqCst);
             }
         }
+        if outcomes.iter().any(|(_, o)| matches!(o.status, Status::Failed | Status::Unreachable)) {
+            state.publish_hosts(self);
+        }
         if let Some(pct) = state.max_fail_percentage {
             let failed = state.failed_count() as f64;
             let total = state.batch.len().max(1) as f64;

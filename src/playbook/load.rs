@@ -80,6 +80,7 @@ pub fn play(node: &Node) -> Result<Play, PlaybookError> {
         common: common(map)?,
         hosts: spanned(hosts),
         vars_files: list_of(map, "vars_files")?,
+        vars_prompt: list_of(map, "vars_prompt")?,
         roles: match find_key(map, &["roles"]) {
             Some(n) => seq(n)?.iter().map(role_ref).collect::<Result<_, _>>()?,
             None => Vec::new(),

@@ -123,6 +123,8 @@ pub struct Play {
     pub common: Common,
     pub hosts: Spanned<Value>,
     pub vars_files: Vec<Spanned<Value>>,
+    /// `vars_prompt:` entries (`name`, `prompt`, `default`, `private`), asked once per play.
+    pub vars_prompt: Vec<Spanned<Value>>,
     pub roles: Vec<RoleRef>,
     pub pre_tasks: Vec<Item>,
     pub tasks: Vec<Item>,

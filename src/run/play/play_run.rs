@@ -2,6 +2,7 @@
 //! (facts, pre_tasks, roles, tasks, post_tasks, with handlers flushed after each section).
 
 use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -271,6 +272,37 @@ impl Engine {
             if !loaded {
                 return Err(format!("vars file {} was not found ({})", entry.value, entry.loc));
             }
+        }
+        for entry in &play.vars_prompt {
+            let Some(name) = entry.value.get("name").and_then(Value::as_str) else {
+                return Err(format!("a `vars_prompt` entry needs `name` ({})", entry.loc));
+            };
+            let given = hosts
+                .first()
+                .and_then(|h| self.fleet.get(h))
+                .is_some_and(|v| !v.layer(Layer::Extra).get(name).is_none());
+            if given {
+                continue;
+            }
+            let default = entry.value.get("default").cloned().unwrap_or(Value::String(String::new()));
+            let value = if std::io::stdin().is_terminal() {
+                let prompt = entry.value.get("prompt").and_then(Value::as_str).unwrap_or(name);
+                let private = entry.value.get("private").is_none_or(truthy);
+                let shown_default =
+                    default.as_str().filter(|d| !d.is_empty()).map(|d| format!(" [{d}]")).unwrap_or_default();
+                let answer = if private {
+                    rpassword::prompt_password(format!("{prompt}{shown_default}: ")).unwrap_or_default()
+                } else {
+                    eprint!("{prompt}{shown_default}: ");
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                    line.trim_end_matches(['\n', '\r']).to_string()
+                };
+                if answer.is_empty() { default } else { Value::String(answer) }
+            } else {
+                default
+            };
+            vars.insert(name.to_string(), value);
         }
         for h in hosts {
             if let Some(v) = self.fleet.get(h) {

@@ -280,7 +280,7 @@ impl Engine {
             let given = hosts
                 .first()
                 .and_then(|h| self.fleet.get(h))
-                .is_some_and(|v| !v.layer(Layer::Extra).get(name).is_none());
+                .is_some_and(|v| v.layer(Layer::Extra).get(name).is_some());
             if given {
                 continue;
             }

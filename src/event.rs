@@ -146,6 +146,19 @@ pub enum Event {
     Ignored { host: String, task: String },
     /// A host could not be reached (connect, auth, host key, timeout).
     HostUnreachable { host: String, task: String, reason: String },
+    /// A health check finished on a host (after a batch, before the rollout, or in a canary
+    /// hold); `detail` is the probe's last answer.
+    HealthCheck { host: String, check: String, passed: bool, attempts: u32, detail: String },
+    /// Where a rollout left the fleet: hosts updated, failed, rolled back and never touched.
+    Rollout {
+        updated: Vec<String>,
+        failed: Vec<String>,
+        rolled_back: Vec<String>,
+        untouched: Vec<String>,
+        /// Why the rollout stopped early, if it did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stopped: Option<String>,
+    },
     /// A warning that does not stop the run (ignored ssh option, empty pattern, ...).
     Warning { host: Option<String>, message: String },
     /// The run ended; totals per host in inventory order.

@@ -90,6 +90,9 @@ pub struct PlayArgs {
     /// Confirm each task before running it (only on a terminal).
     #[arg(long)]
     pub step: bool,
+    /// Remove a rollout's deploy lock left behind by another run before taking it.
+    #[arg(long = "break-lock")]
+    pub break_lock: bool,
     /// Run notified handlers even on hosts that failed.
     #[arg(long = "force-handlers")]
     pub force_handlers: bool,

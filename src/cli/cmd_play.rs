@@ -73,6 +73,7 @@ pub async fn run(args: PlayArgs) -> Result<u8> {
         start_at_task: args.start_at_task.clone(),
         force_handlers: args.force_handlers,
         step: args.step,
+        break_lock: args.break_lock,
         limit: args.common.limit.clone(),
         verbosity: args.common.verbose,
         conn: settings::conn_defaults(&args.conn),
@@ -92,8 +93,31 @@ pub async fn run(args: PlayArgs) -> Result<u8> {
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
             .collect();
+        engine.playbook_file = Some(path.display().to_string());
+        // Ctrl-C: commands in flight finish, nothing new starts, the recap says where
+        // every host stands. A second Ctrl-C ends the process at once.
+        let flag = engine.interrupt_flag();
+        let watcher = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                eprintln!(
+                    "\n[INTERRUPTED]: finishing the commands in flight; press Ctrl-C again to quit now"
+                );
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
         let stats = engine.run(&book).await;
-        let code = exit_code(stats.iter().map(|(_, s)| s));
+        watcher.abort();
+        if engine.interrupt_flag().load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(130);
+        }
+        let mut code = exit_code(stats.iter().map(|(_, s)| s));
+        if engine.rollout_stopped() && code == 0 {
+            // Stopped without a failed host (a lock held, the canary refused): still not done.
+            code = 1;
+        }
         worst = worst.max(code);
         if code == 2 {
             break;

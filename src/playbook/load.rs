@@ -96,8 +96,30 @@ pub fn play(node: &Node) -> Result<Play, PlaybookError> {
         order: opt_str(map, "order")?,
         max_fail_percentage: opt(map, "max_fail_percentage"),
         force_handlers: opt(map, "force_handlers"),
+        rollout: match find_key(map, &["rollout"]) {
+            Some(n) => Some(typed(n, "`rollout`")?),
+            None => None,
+        },
+        health_checks: match find_key(map, &["health_checks"]) {
+            Some(n) => seq(n)?
+                .iter()
+                .map(|c| {
+                    let check: super::rollout::HealthCheck = typed(c, "a health check")?;
+                    check.validate().map_err(|m| PlaybookError::at(&c.loc, m, "this check"))?;
+                    Ok(check)
+                })
+                .collect::<Result<_, PlaybookError>>()?,
+            None => Vec::new(),
+        },
+        rollback: items_of(map, "rollback")?,
         loc: node.loc.clone(),
     })
+}
+
+/// A node read into a typed value; serde's message (unknown field, wrong type) at the node.
+fn typed<T: serde::de::DeserializeOwned>(node: &Node, what: &str) -> Result<T, PlaybookError> {
+    serde_json::from_value(node.to_json())
+        .map_err(|e| PlaybookError::at(&node.loc, format!("invalid {what}: {e}"), "here"))
 }
 
 pub fn role_ref(node: &Node) -> Result<RoleRef, PlaybookError> {

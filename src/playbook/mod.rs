@@ -5,6 +5,7 @@ pub mod keywords;
 pub mod library;
 pub mod load;
 pub mod model;
+pub mod rollout;
 
 pub use error::PlaybookError;
 pub use load::load_playbook;

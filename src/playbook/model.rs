@@ -137,6 +137,10 @@ pub struct Play {
     pub order: Option<Spanned<String>>,
     pub max_fail_percentage: Option<Spanned<Value>>,
     pub force_handlers: Option<Spanned<Value>>,
+    /// Baton's rollout policy, health checks and rollback tasks (see [`super::rollout`]).
+    pub rollout: Option<super::rollout::Rollout>,
+    pub health_checks: Vec<super::rollout::HealthCheck>,
+    pub rollback: Vec<Item>,
     pub loc: SourceLoc,
 }
 

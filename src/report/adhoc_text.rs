@@ -104,7 +104,9 @@ impl EventSink for AdhocText {
             | Event::HostStarted { .. }
             | Event::PlayStarted { .. }
             | Event::ItemResult { .. }
-            | Event::Ignored { .. } => {}
+            | Event::Ignored { .. }
+            | Event::HealthCheck { .. }
+            | Event::Rollout { .. } => {}
         }
     }
 }

@@ -200,6 +200,31 @@ impl EventSink for PlayText {
                 self.print(&self.line(host, None, &r));
                 self.progress.tick();
             }
+            Event::HealthCheck { host, check, passed, attempts, detail } => {
+                let (word, color) =
+                    if *passed { ("healthy", Color::Green) } else { ("unhealthy", Color::Red) };
+                let tries = if *attempts == 1 { "1 try".to_string() } else { format!("{attempts} tries") };
+                self.print(&paint(
+                    self.color,
+                    color,
+                    &format!("{word}: [{host}] {check} ({tries}): {detail}"),
+                ));
+            }
+            Event::Rollout { updated, failed, rolled_back, untouched, stopped } => {
+                *self.header.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                self.print(&banner("ROLLOUT"));
+                if let Some(why) = stopped {
+                    self.print(&paint(self.color, Color::Red, &format!("stopped: {why}")));
+                }
+                for (label, hosts) in [
+                    ("updated", updated),
+                    ("failed", failed),
+                    ("rolled back", rolled_back),
+                    ("untouched", untouched),
+                ] {
+                    self.print(&format!("{label:<12} ({}): {}", hosts.len(), hosts.join(", ")));
+                }
+            }
             Event::Ignored { .. } => self.print(&paint(self.color, Color::Cyan, "...ignoring")),
             Event::Warning { host, message } => {
                 let who = host.as_ref().map(|h| format!("{h}: ")).unwrap_or_default();

@@ -11,7 +11,9 @@ mod host_task;
 mod loops;
 mod play_run;
 mod pool;
+mod probe;
 mod roles;
+mod rollout;
 mod scope;
 pub mod tags;
 mod task;
@@ -44,6 +46,8 @@ pub struct PlayOptions {
     pub force_handlers: bool,
     /// `--step`: confirm each task on the terminal.
     pub step: bool,
+    /// `--break-lock`: remove a rollout's deploy lock left by another run.
+    pub break_lock: bool,
     pub limit: Option<String>,
     pub verbosity: u8,
     pub conn: ConnDefaults,
@@ -69,6 +73,12 @@ pub struct Engine {
     /// Roles already run in this play, with their parameters (a role runs once unless its
     /// parameters differ or it allows duplicates).
     roles_seen: Mutex<HashMap<String, Vec<String>>>,
+    /// Set by Ctrl-C: commands in flight finish, nothing new starts.
+    interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Set when a rollout stopped early (lock held, failure budget spent, canary refused).
+    stopped: std::sync::atomic::AtomicBool,
+    /// The playbook file, for audit records.
+    pub playbook_file: Option<String>,
     /// Groups made at run time by `add_host` and `group_by`, with their hosts.
     dynamic: Mutex<IndexMap<String, Vec<String>>>,
     /// `--step` until the user answers `c` (continue without asking).
@@ -101,6 +111,9 @@ impl Engine {
             roles_seen: Mutex::new(HashMap::new()),
             stepping,
             dynamic: Mutex::new(IndexMap::new()),
+            interrupted: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            playbook_file: None,
+            stopped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -124,6 +137,20 @@ impl Engine {
             .collect();
         self.sink.emit(&Event::RunFinished { stats: stats.clone(), duration: started.elapsed() });
         stats
+    }
+
+    /// A flag that Ctrl-C handling sets to stop the run between commands.
+    pub fn interrupt_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.interrupted.clone()
+    }
+
+    /// Whether a rollout stopped before finishing (the exit code should say so).
+    pub fn rollout_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn count(&self, host: &str, status: Status) {

@@ -16,6 +16,13 @@ use crate::playbook::load::truthy;
 use crate::playbook::model::{Item, Play};
 use crate::vars::{Layer, VarMap};
 
+/// What every batch of a play shares.
+pub struct BatchShape {
+    pub scope: Scope,
+    pub force_handlers: bool,
+    pub max_fail_percentage: Option<f64>,
+}
+
 /// Why a host left the play.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -47,7 +54,7 @@ pub struct PlayState<'p> {
 impl PlayState<'_> {
     /// The hosts of `hosts` still in the play.
     pub fn live(&self, engine: &Engine, hosts: &[String]) -> Vec<String> {
-        if self.end_play.load(Ordering::SeqCst) || self.abort.load(Ordering::SeqCst) {
+        if self.end_play.load(Ordering::SeqCst) || self.abort.load(Ordering::SeqCst) || engine.interrupted() {
             return Vec::new();
         }
         let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,29 +172,49 @@ impl Engine {
             Value::String(s) => s.trim_end_matches('%').parse().ok(),
             _ => None,
         });
+        let shape = BatchShape { scope, force_handlers, max_fail_percentage };
+        self.run_batches(play, &hosts, batches, &shape).await
+    }
+
+    /// A fresh state for one batch of `play`.
+    pub(super) fn batch_state<'p>(
+        &self,
+        play: &'p Play,
+        hosts: &[String],
+        batch: &[String],
+        shape: &BatchShape,
+    ) -> PlayState<'p> {
+        self.fleet.set_play_hosts(hosts, batch);
+        PlayState {
+            play,
+            scope: shape.scope.clone(),
+            batch: batch.to_vec(),
+            play_hosts: hosts.to_vec(),
+            failed: Mutex::new(HashMap::new()),
+            ended: Mutex::new(HashSet::new()),
+            end_play: AtomicBool::new(false),
+            end_batch: AtomicBool::new(false),
+            abort: AtomicBool::new(false),
+            handlers: Mutex::new(Vec::new()),
+            notified: Mutex::new(HashMap::new()),
+            force_handlers: shape.force_handlers,
+            max_fail_percentage: shape.max_fail_percentage,
+        }
+    }
+
+    /// Ansible's batches: each batch runs the whole play; a lost batch stops the play.
+    pub(super) async fn run_plain_batches(
+        &self,
+        play: &Play,
+        hosts: &[String],
+        batches: Vec<Vec<String>>,
+        shape: &BatchShape,
+    ) -> bool {
         for batch in batches {
-            self.fleet.set_play_hosts(&hosts, &batch);
-            let state = PlayState {
-                play,
-                scope: scope.clone(),
-                batch: batch.clone(),
-                play_hosts: hosts.clone(),
-                failed: Mutex::new(HashMap::new()),
-                ended: Mutex::new(HashSet::new()),
-                end_play: AtomicBool::new(false),
-                end_batch: AtomicBool::new(false),
-                abort: AtomicBool::new(false),
-                handlers: Mutex::new(Vec::new()),
-                notified: Mutex::new(HashMap::new()),
-                force_handlers,
-                max_fail_percentage,
-            };
+            let state = self.batch_state(play, hosts, &batch, shape);
             self.run_batch(&state).await;
-            // Hosts that failed stay out of later plays, as in Ansible.
-            for h in state.failed.lock().unwrap_or_else(|e| e.into_inner()).keys() {
-                self.kill(h);
-            }
-            if state.abort.load(Ordering::SeqCst) {
+            self.retire_failed(&state);
+            if state.abort.load(Ordering::SeqCst) || self.interrupted() {
                 return false;
             }
             if state.end_play.load(Ordering::SeqCst) {
@@ -201,7 +228,14 @@ impl Engine {
         true
     }
 
-    async fn run_batch(&self, state: &PlayState<'_>) {
+    /// Hosts that failed stay out of later plays, as in Ansible.
+    pub(super) fn retire_failed(&self, state: &PlayState<'_>) {
+        for h in state.failed.lock().unwrap_or_else(|e| e.into_inner()).keys() {
+            self.kill(h);
+        }
+    }
+
+    pub(super) async fn run_batch(&self, state: &PlayState<'_>) {
         let play = state.play;
         // "A role runs once" holds within one play (and batch), not across plays.
         self.roles_seen.lock().unwrap_or_else(|e| e.into_inner()).clear();

@@ -359,3 +359,31 @@ fn add_host_group_by_free_strategy_and_serial() {
     assert!(d.path().join("extra1-one").exists());
     assert!(d.path().join("grouped").exists());
 }
+
+#[test]
+fn release_prepare_switch_rollback_on_disk() {
+    let d = tmp();
+    let yaml = r#"
+- hosts: localhost
+  gather_facts: false
+  vars: { app: "@DIR@/app" }
+  tasks:
+    - release: { path: "{{ app }}", version: "{{ item }}", state: prepared }
+      register: rel
+      loop: [v1, v2]
+    - copy: { dest: "{{ app }}/releases/{{ item }}/index.html", content: "{{ item }}\n" }
+      loop: [v1, v2]
+    - release: { path: "{{ app }}", version: v1 }
+    - release: { path: "{{ app }}", version: v2, keep: 5 }
+      register: sw
+    - assert: { that: ["sw.previous == 'v1'", "sw.release_path.endswith('/releases/v2')"] }
+    - release: { path: "{{ app }}", state: rolled_back }
+      register: back
+    - assert: { that: "back.release == 'v1'" }
+"#;
+    let p = play(d.path(), yaml, &[]);
+    assert_eq!(p.code, Some(0), "{:?}", p.events);
+    let live = std::fs::read_to_string(d.path().join("app/current/index.html")).unwrap();
+    assert_eq!(live, "v1\n");
+    assert_eq!(std::fs::read_link(d.path().join("app/current")).unwrap(), Path::new("releases/v1"));
+}

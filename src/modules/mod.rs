@@ -18,6 +18,7 @@ pub mod mode;
 pub mod ping;
 pub mod plan;
 pub mod raw;
+pub mod release;
 pub mod run_command;
 pub mod shell;
 pub mod slurp;
@@ -59,6 +60,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &file::MODULE,
     &ping::MODULE,
     &raw::MODULE,
+    &release::MODULE,
     &shell::MODULE,
     &slurp::MODULE,
     &stat::MODULE,

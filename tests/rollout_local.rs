@@ -39,6 +39,8 @@ fn roll(dir: &Path, rollout: &str, extra_tasks: &str) -> Rolled {
       failure_threshold: 2
   rollback:
     - copy: {{ dest: "{{{{ root }}}}/{{{{ inventory_hostname }}}}.rolledback", content: "old\n" }}
+  post_tasks:
+    - copy: {{ dest: "{{{{ root }}}}/{{{{ inventory_hostname }}}}.enabled", content: "in the load balancer\n" }}
   tasks:
     - copy: {{ dest: "{{{{ root }}}}/{{{{ inventory_hostname }}}}.deployed", content: "new\n" }}
 {extra_tasks}
@@ -72,6 +74,9 @@ fn a_failing_batch_stops_the_rollout_and_is_rolled_back() {
     assert_eq!(names(&r.summary["untouched"]), ["h3", "h4"]);
     assert!(!d.path().join("h3.deployed").exists(), "a later batch was touched");
     assert!(d.path().join("h2.rolledback").exists());
+    // The health gate sits between tasks and post_tasks: a broken host is never re-enabled.
+    assert!(d.path().join("h1.enabled").exists());
+    assert!(!d.path().join("h2.enabled").exists());
     assert!(!d.path().join("h1.rolledback").exists());
     let unhealthy: Vec<&Value> =
         r.events.iter().filter(|e| e["event"] == "health_check" && e["passed"] == false).collect();

@@ -49,6 +49,9 @@ pub struct PlayState<'p> {
     pub notified: Mutex<HashMap<usize, Vec<String>>>,
     pub force_handlers: bool,
     pub max_fail_percentage: Option<f64>,
+    /// Run the play's health checks between `tasks` and `post_tasks` (rollouts): a host that
+    /// fails them never reaches `post_tasks` (typically: put back into the load balancer).
+    pub gate: bool,
 }
 
 impl PlayState<'_> {
@@ -199,6 +202,7 @@ impl Engine {
             notified: Mutex::new(HashMap::new()),
             force_handlers: shape.force_handlers,
             max_fail_percentage: shape.max_fail_percentage,
+            gate: false,
         }
     }
 
@@ -272,6 +276,19 @@ impl Engine {
             }
             self.run_items(state, items, &state.scope, hosts).await;
             self.flush_handlers(state).await;
+            if with_roles && state.gate && !play.health_checks.is_empty() {
+                let live = state.live(self, hosts);
+                if !live.is_empty() {
+                    for h in self.check_hosts(play, &live).await {
+                        self.fail_host(
+                            state,
+                            &h,
+                            "health checks",
+                            "the host failed its health checks after the deploy",
+                        );
+                    }
+                }
+            }
             if state.end_batch.load(Ordering::SeqCst) {
                 break;
             }

@@ -84,7 +84,8 @@ impl Engine {
             if index > 0 && policy.pause > 0.0 {
                 tokio::time::sleep(Duration::from_secs_f64(policy.pause)).await;
             }
-            let state = self.batch_state(play, hosts, batch, shape);
+            let mut state = self.batch_state(play, hosts, batch, shape);
+            state.gate = true;
             let run = self.run_batch(&state);
             let in_time = match policy.batch_deadline {
                 Some(limit) => tokio::time::timeout(Duration::from_secs_f64(limit), run).await.is_ok(),
@@ -106,17 +107,8 @@ impl Engine {
                     );
                 }
             }
+            // The health gate ran inside the batch, between `tasks` and `post_tasks`.
             let ok_hosts: Vec<String> = state.live(self, batch);
-            if !play.health_checks.is_empty() && !ok_hosts.is_empty() && !self.interrupted() {
-                for h in self.check_hosts(play, &ok_hosts).await {
-                    self.fail_host(
-                        &state,
-                        &h,
-                        "health checks",
-                        "the host failed its health checks after the batch",
-                    );
-                }
-            }
             let batch_failed: Vec<String> =
                 batch.iter().filter(|h| state.failure(h).is_some()).cloned().collect();
             tally.updated.extend(batch.iter().filter(|h| state.failure(h).is_none()).cloned());
@@ -166,7 +158,13 @@ impl Engine {
     }
 
     /// Marks a host failed for the rollout itself (deadline, health checks).
-    fn fail_host(&self, state: &super::play_run::PlayState<'_>, host: &str, task: &str, msg: &str) {
+    pub(super) fn fail_host(
+        &self,
+        state: &super::play_run::PlayState<'_>,
+        host: &str,
+        task: &str,
+        msg: &str,
+    ) {
         self.count(host, Status::Failed);
         self.sink.emit(&Event::HostResult {
             host: host.to_string(),

@@ -137,3 +137,21 @@ fn unknown_rollout_keys_are_refused_with_a_position() {
     assert!(r.stderr.contains("unknown field `on_falure`"), "{}", r.stderr);
     assert!(r.stderr.contains("pb.yml:7:"), "{}", r.stderr);
 }
+
+#[test]
+fn baton_rollback_runs_the_rollback_tasks_with_the_same_gates() {
+    let d = tempfile::tempdir().unwrap();
+    let healthy = "    - file: { path: \"{{ root }}/{{ inventory_hostname }}.ok\", state: touch }\n";
+    let r = roll(d.path(), "    pause: 0", healthy);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let pb = d.path().join("pb.yml").display().to_string();
+    let inv = d.path().join("inv.ini").display().to_string();
+    let out = run_baton(&["rollback", &pb, "-i", &inv, "--json"], None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    for h in ["h1", "h2", "h3", "h4"] {
+        assert!(d.path().join(format!("{h}.rolledback")).exists(), "{h} not rolled back");
+    }
+    let events = json_events(&out.stdout);
+    let summary = events.iter().find(|e| e["event"] == "rollout").unwrap();
+    assert_eq!(names(&summary["updated"]).len(), 4);
+}

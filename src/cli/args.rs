@@ -32,6 +32,13 @@ pub enum Cmd {
     ///   baton play site.yml --tags config --json
     #[command(verbatim_doc_comment)]
     Play(PlayArgs),
+    /// Roll back: run each play's `rollback:` tasks in place of its roles and tasks, with the
+    /// same batches, pre/post tasks and health gates (plays without `rollback:` are skipped).
+    ///
+    /// Example:
+    ///   baton rollback examples/rolling-deploy/deploy.yml -i examples/rolling-deploy/inventory.ini
+    #[command(verbatim_doc_comment)]
+    Rollback(PlayArgs),
     /// Show the inventory as Baton reads it (like `ansible-inventory`).
     Inventory(InventoryArgs),
 }

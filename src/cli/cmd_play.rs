@@ -19,11 +19,18 @@ use crate::run::forks::{forks, raise_fd_limit};
 use crate::run::play::tags::TagFilter;
 use crate::run::play::{Engine, PlayOptions};
 
-pub async fn run(args: PlayArgs) -> Result<u8> {
+pub async fn run(args: PlayArgs, rollback: bool) -> Result<u8> {
     let mut books: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
         let path = std::path::absolute(path).into_diagnostic()?;
-        books.push((path.clone(), load_playbook(&path)?));
+        let mut book = load_playbook(&path)?;
+        if rollback {
+            book = rollback_book(book);
+            if book.plays.is_empty() {
+                miette::bail!("`{}` has no play with `rollback:` tasks", path.display());
+            }
+        }
+        books.push((path.clone(), book));
     }
     if args.syntax_check {
         for (path, _) in &books {
@@ -124,6 +131,26 @@ pub async fn run(args: PlayArgs) -> Result<u8> {
         }
     }
     Ok(worst)
+}
+
+/// The playbook as `baton rollback` runs it: each play with `rollback:` tasks runs them in
+/// place of its roles and tasks (pre/post tasks, batches and health gates stay); a rollback
+/// that fails stops rather than rolling back again.
+fn rollback_book(book: Playbook) -> Playbook {
+    let plays = book
+        .plays
+        .into_iter()
+        .filter(|p| !p.rollback.is_empty())
+        .map(|mut p| {
+            p.tasks = std::mem::take(&mut p.rollback);
+            p.roles.clear();
+            if let Some(r) = &mut p.rollout {
+                r.on_failure = crate::playbook::rollout::OnFailure::Stop;
+            }
+            p
+        })
+        .collect();
+    Playbook { plays }
 }
 
 /// `--list-tasks` / `--list-tags`, as ansible-playbook prints them.

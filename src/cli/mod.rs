@@ -37,7 +37,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Cmd::Run(args) => cmd_run::run(args).await,
-            Cmd::Play(args) => cmd_play::run(args).await,
+            Cmd::Play(args) => cmd_play::run(args, false).await,
+            Cmd::Rollback(args) => cmd_play::run(args, true).await,
             Cmd::Inventory(args) => cmd_inventory::run(args),
         }
     });

@@ -363,7 +363,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Renders a play-level string (name, hosts) with the extra vars; left as is on error.
+    /// Renders a play-level string (name, hosts) as Ansible does, with the variables of the
+    /// run so far (extra vars, `hostvars` with earlier plays' facts); left as is on error.
     pub(super) fn render_play_str(&self, text: &str) -> String {
         if !crate::template::is_template(text) {
             return text.to_string();
@@ -371,9 +372,7 @@ impl Engine {
         let Some(first) = self.fleet.hosts().first().and_then(|h| self.fleet.get(h)) else {
             return text.to_string();
         };
-        let ctx = crate::vars::HostVars::new(self.templater.clone(), "localhost")
-            .with_layer(Layer::Extra, first.layer(Layer::Extra).clone());
-        match ctx.render(&Value::String(text.to_string())) {
+        match first.render(&Value::String(text.to_string())) {
             Ok(Value::String(s)) => s,
             Ok(other) => other.to_string(),
             Err(_) => text.to_string(),

@@ -264,6 +264,7 @@ impl Engine {
         // Failed hosts were retired from the run; the rollback brings them back for itself.
         self.revive(targets);
         let state = self.batch_state(play, hosts, targets, shape);
+        self.register_handlers(&state, &play.handlers, &state.scope);
         let mut scope = state.scope.clone();
         scope.tags.push("always".into());
         self.run_items(&state, &play.rollback, &scope, targets).await;

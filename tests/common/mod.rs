@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: where the built `baton` binary is and how to run it.
 //!
-//! The lab fleet (`baton::lab`) is not written yet; `fleet_or_skip` belongs here once it exists.
+//! Also the lab fleet for tests: [`lab_or_skip`].
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -43,4 +43,17 @@ pub fn run_baton(args: &[&str], stdin: Option<&str>) -> Output {
 /// The JSON events `baton ... --json` printed, one per stdout line; other lines are skipped.
 pub fn json_events(stdout: &str) -> Vec<serde_json::Value> {
     stdout.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+}
+
+/// Starts a lab of `n` hosts, or says loudly why not and returns `None` (the test then
+/// passes without running: CI runs as root with sshd installed, so there it always runs).
+pub fn lab_or_skip(n: usize, test: &str) -> Option<baton::lab::Lab> {
+    if let Some(why) = baton::lab::Lab::unavailable() {
+        eprintln!("SKIPPED: {test}: {why}");
+        return None;
+    }
+    match baton::lab::Lab::start(baton::lab::LabOptions { hosts: n, ..Default::default() }) {
+        Ok(lab) => Some(lab),
+        Err(e) => panic!("the lab did not start: {e}"),
+    }
 }

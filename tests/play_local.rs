@@ -249,9 +249,9 @@ fn roles_includes_and_tags() {
     )
     .unwrap();
     std::fs::write(role.join("meta/main.yml"), "dependencies: [base]\n").unwrap();
-    std::fs::write(role.join("defaults/main.yml"), "port: 80\nname_: web\n").unwrap();
+    std::fs::write(role.join("defaults/main.yml"), "http_port: 80\nname_: web\n").unwrap();
     std::fs::write(role.join("vars/main.yml"), "role_var: fromvars\n").unwrap();
-    std::fs::write(role.join("templates/site.conf.j2"), "listen {{ port }} # {{ role_var }}\n").unwrap();
+    std::fs::write(role.join("templates/site.conf.j2"), "listen {{ http_port }} # {{ role_var }}\n").unwrap();
     std::fs::write(
         role.join("tasks/main.yml"),
         "- name: conf\n  template: { src: site.conf.j2, dest: '{{ out }}/site.conf' }\n  notify: reload\n  tags: [conf]\n- include_tasks: extra.yml\n",
@@ -259,7 +259,7 @@ fn roles_includes_and_tags() {
     .unwrap();
     std::fs::write(
         role.join("tasks/extra.yml"),
-        "- file: { path: '{{ out }}/extra-{{ port }}', state: touch }\n",
+        "- file: { path: '{{ out }}/extra-{{ http_port }}', state: touch }\n",
     )
     .unwrap();
     std::fs::write(
@@ -277,7 +277,7 @@ fn roles_includes_and_tags() {
   gather_facts: false
   vars: { out: "@DIR@" }
   roles:
-    - { role: web, port: 8080 }
+    - { role: web, http_port: 8080 }
   tasks:
     - import_tasks: more.yml
       tags: [imp]

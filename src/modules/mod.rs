@@ -24,6 +24,7 @@ pub mod shell;
 pub mod slurp;
 pub mod stat;
 pub mod tempfile;
+pub mod template;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -65,6 +66,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &slurp::MODULE,
     &stat::MODULE,
     &tempfile::MODULE,
+    &template::MODULE,
 ];
 
 /// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).

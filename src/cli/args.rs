@@ -41,6 +41,15 @@ pub enum Cmd {
     Rollback(PlayArgs),
     /// Show the inventory as Baton reads it (like `ansible-inventory`).
     Inventory(InventoryArgs),
+    /// Start a fleet of real sshd hosts on this machine to try Baton on (root: one network
+    /// namespace per host; otherwise sshd on loopback ports). Runs until Ctrl-C, then removes
+    /// everything.
+    ///
+    /// Example:
+    ///   sudo baton lab --hosts 5
+    ///   baton play examples/rolling-deploy/setup.yml -i /run/baton-lab/1/inventory.ini -i examples/rolling-deploy/groups.ini
+    #[command(verbatim_doc_comment)]
+    Lab(LabArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +122,16 @@ pub struct PlayArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// How many hosts (host01, host02, ...).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub hosts: usize,
+    /// Write the inventory's path to this file once the hosts are up (for scripts).
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 pub mod args;
 mod become_pass;
 mod cmd_inventory;
+mod cmd_lab;
 mod cmd_play;
 mod cmd_run;
 mod settings;
@@ -40,6 +41,7 @@ pub fn main() -> ExitCode {
             Cmd::Play(args) => cmd_play::run(args, false).await,
             Cmd::Rollback(args) => cmd_play::run(args, true).await,
             Cmd::Inventory(args) => cmd_inventory::run(args),
+            Cmd::Lab(args) => cmd_lab::run(args).await,
         }
     });
     match result {

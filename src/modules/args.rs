@@ -17,13 +17,21 @@ impl ModuleArgs {
     /// own `k=v` parameters stay in the command text (`echo a=b` keeps `a=b`), as Ansible does.
     pub fn parse_kv(def: &ModuleDef, text: &str) -> Result<ModuleArgs, ModuleError> {
         let mut map = Map::new();
-        let mut raw: Vec<&str> = Vec::new();
-        for token in split_args(text) {
+        // The command text keeps its own whitespace and newlines (a `shell: |` block), only
+        // the module's own `k=v` tokens are taken out of it, as Ansible's join_args does.
+        let mut raw = String::new();
+        let tokens = split_args(text);
+        let offset = |t: &str| t.as_ptr() as usize - text.as_ptr() as usize;
+        for (i, token) in tokens.iter().enumerate() {
             match token.split_once('=') {
                 Some((key, value)) if is_identifier(key) && (!def.free_form || def.params.contains(&key)) => {
                     map.insert(key.to_string(), Value::String(unquote(value)));
                 }
-                _ if def.free_form => raw.push(token),
+                _ if def.free_form => {
+                    let start = offset(token);
+                    let end = tokens.get(i + 1).map_or(text.len(), |next| offset(next));
+                    raw.push_str(&text[start..end]);
+                }
                 _ => {
                     return Err(ModuleError::BadArgs {
                         module: def.name.to_string(),
@@ -32,8 +40,9 @@ impl ModuleArgs {
                 }
             }
         }
+        let raw = raw.trim_end();
         if !raw.is_empty() {
-            map.insert(RAW_PARAMS.to_string(), Value::String(raw.join(" ")));
+            map.insert(RAW_PARAMS.to_string(), Value::String(raw.to_string()));
         }
         Ok(ModuleArgs(map))
     }
@@ -186,6 +195,15 @@ pub fn unquote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_form_text_keeps_its_newlines() {
+        let args =
+            ModuleArgs::parse_kv(&crate::modules::shell::MODULE, "if true; then\n  echo a=b\nfi\nchdir=/tmp")
+                .unwrap();
+        assert_eq!(args.0[RAW_PARAMS], "if true; then\n  echo a=b\nfi");
+        assert_eq!(args.0["chdir"], "/tmp");
+    }
     use crate::modules::{command, ping};
 
     #[test]

@@ -57,3 +57,8 @@ pub fn lab_or_skip(n: usize, test: &str) -> Option<baton::lab::Lab> {
         Err(e) => panic!("the lab did not start: {e}"),
     }
 }
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}

@@ -269,13 +269,9 @@ impl Engine {
         scope.tags.push("always".into());
         self.run_items(&state, &play.rollback, &scope, targets).await;
         self.flush_handlers(&state).await;
+        // No health gate here: the checks describe the new version, and the rollback's job
+        // is the old one (`baton rollback` runs the gates, with the version it is given).
         let ok: Vec<String> = targets.iter().filter(|h| state.failure(h).is_none()).cloned().collect();
-        if !play.health_checks.is_empty() && !ok.is_empty() {
-            let bad = self.check_hosts(play, &ok).await;
-            if !bad.is_empty() {
-                self.warn(None, format!("hosts still unhealthy after the rollback: {}", bad.join(", ")));
-            }
-        }
         self.retire_failed(&state);
         for h in targets {
             self.kill(h);
@@ -436,7 +432,20 @@ impl Engine {
                     Err(e) => return fail(e),
                 }
             }
-            return probe::http(conn, p, &url, &headers).await;
+            let mut p = p.clone();
+            if let Some(body) = &p.body {
+                match render(body) {
+                    Ok(b) => p.body = Some(b),
+                    Err(e) => return fail(e),
+                }
+            }
+            if let Some(method) = &p.method {
+                match render(method) {
+                    Ok(m) => p.method = Some(m),
+                    Err(e) => return fail(e),
+                }
+            }
+            return probe::http(conn, &p, &url, &headers).await;
         }
         if let Some(t) = &check.tcp {
             let address = match (&t.host, from) {

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod assemble;
+pub mod blockinfile;
 pub mod command;
 pub mod context;
 pub mod copy;
@@ -14,17 +15,20 @@ pub mod error;
 pub mod fetch;
 pub mod file;
 pub mod fileinfo;
+pub mod lineinfile;
 pub mod mode;
 pub mod ping;
 pub mod plan;
 pub mod raw;
 pub mod release;
+pub mod replace;
 pub mod run_command;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
 pub mod tempfile;
 pub mod template;
+pub mod text_edit;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -55,13 +59,16 @@ pub struct ModuleDef {
 /// Every module Baton has, alphabetized.
 pub static REGISTRY: &[&ModuleDef] = &[
     &assemble::MODULE,
+    &blockinfile::MODULE,
     &command::MODULE,
     &copy::MODULE,
     &fetch::MODULE,
     &file::MODULE,
+    &lineinfile::MODULE,
     &ping::MODULE,
     &raw::MODULE,
     &release::MODULE,
+    &replace::MODULE,
     &shell::MODULE,
     &slurp::MODULE,
     &stat::MODULE,

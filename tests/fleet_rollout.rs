@@ -105,7 +105,9 @@ fn summary(events: &[Value]) -> Value {
 }
 
 fn names(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().map(|s| s.as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
 }
 
 fn lab_for(test: &str) -> Option<Lab> {
@@ -127,7 +129,8 @@ fn lb(lab: &Lab) -> SocketAddr {
 
 #[test]
 fn rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back() {
-    let Some(lab) = lab_for("rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back") else {
+    let Some(lab) = lab_for("rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back")
+    else {
         return;
     };
     let (code, _, err) = play(&lab, "rolling-deploy", "setup.yml", &[]);
@@ -135,8 +138,14 @@ fn rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back() 
     assert!(get(lb(&lab)).unwrap().starts_with("v1 on host0"));
 
     // A good version, one host at a time, under load.
-    let ((code, events, err), load) = load_while(lb(&lab), || play(&lab, "rolling-deploy", "deploy.yml", &["-e", "app_version=v2"]));
-    eprintln!("rolling v1 -> v2: sent {}, failed {}, by version {:?}", load.sent, load.failed, load.versions());
+    let ((code, events, err), load) =
+        load_while(lb(&lab), || play(&lab, "rolling-deploy", "deploy.yml", &["-e", "app_version=v2"]));
+    eprintln!(
+        "rolling v1 -> v2: sent {}, failed {}, by version {:?}",
+        load.sent,
+        load.failed,
+        load.versions()
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(names(&summary(&events)["updated"]), ["host02", "host03", "host04", "host05"]);
     assert_eq!(load.failed, 0, "{load:?}");
@@ -145,16 +154,26 @@ fn rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back() 
     assert!(get(lb(&lab)).unwrap().starts_with("v2 on"));
 
     // A broken version: the first batch fails its checks, is rolled back, the rest untouched.
-    let ((code, events, _), load) =
-        load_while(lb(&lab), || play(&lab, "rolling-deploy", "deploy.yml", &["-e", "app_version=v3", "-e", "broken=true"]));
-    eprintln!("rolling v2 -> broken v3: sent {}, failed {}, by version {:?}", load.sent, load.failed, load.versions());
+    let ((code, events, _), load) = load_while(lb(&lab), || {
+        play(&lab, "rolling-deploy", "deploy.yml", &["-e", "app_version=v3", "-e", "broken=true"])
+    });
+    eprintln!(
+        "rolling v2 -> broken v3: sent {}, failed {}, by version {:?}",
+        load.sent,
+        load.failed,
+        load.versions()
+    );
     assert_eq!(code, Some(2));
     let s = summary(&events);
     assert_eq!(names(&s["failed"]), ["host02"]);
     assert_eq!(names(&s["rolled_back"]), ["host02"]);
     assert_eq!(names(&s["untouched"]), ["host03", "host04", "host05"]);
     assert_eq!(load.failed, 0, "{load:?}");
-    assert_eq!(load.served_by("v3", "host02"), 0, "the load balancer sent requests to the broken host: {load:?}");
+    assert_eq!(
+        load.served_by("v3", "host02"),
+        0,
+        "the load balancer sent requests to the broken host: {load:?}"
+    );
     for i in 1..5 {
         let page = String::from_utf8(lab.read_file(i, "/srv/shop/current/index.html").unwrap()).unwrap();
         assert!(page.starts_with("v2 on"), "host{:02} serves {page}", i + 1);
@@ -164,9 +183,15 @@ fn rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back() 
     assert!(after.versions().keys().all(|v| v == "v2") && after.failed == 0, "{after:?}");
 
     // `baton rollback`: the whole fleet back one release, with the same gates.
-    let ((code, events, err), load) =
-        load_while(lb(&lab), || play(&lab, "rolling-deploy", "rollback:deploy.yml", &["-e", "app_version=v1"]));
-    eprintln!("rollback v2 -> v1: sent {}, failed {}, by version {:?}", load.sent, load.failed, load.versions());
+    let ((code, events, err), load) = load_while(lb(&lab), || {
+        play(&lab, "rolling-deploy", "rollback:deploy.yml", &["-e", "app_version=v1"])
+    });
+    eprintln!(
+        "rollback v2 -> v1: sent {}, failed {}, by version {:?}",
+        load.sent,
+        load.failed,
+        load.versions()
+    );
     assert_eq!(code, Some(0), "{err} {events:?}");
     assert_eq!(load.failed, 0, "{load:?}");
     assert!(get(lb(&lab)).unwrap().starts_with("v1 on"));
@@ -180,7 +205,8 @@ fn blue_green_switch_under_load_and_instant_rollback() {
     let first = get(lb(&lab)).unwrap();
     assert!(first == "v1 on host02" || first == "v1 on host03", "blue serves: {first}");
 
-    let ((code, events, err), load) = load_while(lb(&lab), || play(&lab, "blue-green", "deploy.yml", &["-e", "app_version=v2"]));
+    let ((code, events, err), load) =
+        load_while(lb(&lab), || play(&lab, "blue-green", "deploy.yml", &["-e", "app_version=v2"]));
     eprintln!("blue/green v1 -> v2: sent {}, failed {}, by body {:?}", load.sent, load.failed, load.by_body);
     assert_eq!(code, Some(0), "{err} {events:?}");
     assert_eq!(load.failed, 0, "{load:?}");
@@ -191,15 +217,17 @@ fn blue_green_switch_under_load_and_instant_rollback() {
     let blue = String::from_utf8(lab.read_file(1, "/srv/shop/current/index.html").unwrap()).unwrap();
     assert!(blue.starts_with("v1 on host02"), "{blue}");
 
-    let ((code, _, err), load) = load_while(lb(&lab), || play(&lab, "blue-green", "rollback:deploy.yml", &["-e", "app_version=v1"]));
+    let ((code, _, err), load) =
+        load_while(lb(&lab), || play(&lab, "blue-green", "rollback:deploy.yml", &["-e", "app_version=v1"]));
     eprintln!("blue/green rollback: sent {}, failed {}", load.sent, load.failed);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(load.failed, 0);
     assert!(get(lb(&lab)).unwrap().starts_with("v1 on host0"));
 
     // A broken version on the idle color never reaches the load balancer.
-    let ((code, _, _), load) =
-        load_while(lb(&lab), || play(&lab, "blue-green", "deploy.yml", &["-e", "app_version=v3", "-e", "broken=true"]));
+    let ((code, _, _), load) = load_while(lb(&lab), || {
+        play(&lab, "blue-green", "deploy.yml", &["-e", "app_version=v3", "-e", "broken=true"])
+    });
     assert_ne!(code, Some(0));
     assert_eq!(load.failed, 0);
     assert!(load.versions().keys().all(|v| v == "v1"), "{load:?}");

@@ -60,5 +60,6 @@ pub fn lab_or_skip(n: usize, test: &str) -> Option<baton::lab::Lab> {
 
 /// Whether a program is on PATH.
 pub fn have(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }

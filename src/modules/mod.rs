@@ -23,6 +23,7 @@ pub mod raw;
 pub mod release;
 pub mod replace;
 pub mod run_command;
+pub mod setup;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
@@ -69,6 +70,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &raw::MODULE,
     &release::MODULE,
     &replace::MODULE,
+    &setup::MODULE,
     &shell::MODULE,
     &slurp::MODULE,
     &stat::MODULE,

@@ -7,11 +7,11 @@ use crate::report::pretty_json;
 pub fn run(args: InventoryArgs) -> miette::Result<u8> {
     let inventory = load_inventory(&args.common)?;
     if let Some(host) = &args.host {
-        println!("{}", pretty_json(&inventory.host_json(host)?));
+        outln!("{}", pretty_json(&inventory.host_json(host)?));
     } else if let Some(group) = &args.graph {
-        print!("{}", inventory.graph(Some(group), args.vars)?);
+        out!("{}", inventory.graph(Some(group), args.vars)?);
     } else {
-        println!("{}", pretty_json(&inventory.to_list_json()));
+        outln!("{}", pretty_json(&inventory.to_list_json()));
     }
     Ok(0)
 }

@@ -34,7 +34,7 @@ pub async fn run(args: PlayArgs, rollback: bool) -> Result<u8> {
     }
     if args.syntax_check {
         for (path, _) in &books {
-            println!("\nplaybook: {}", path.display());
+            outln!("\nplaybook: {}", path.display());
         }
         return Ok(0);
     }
@@ -47,7 +47,7 @@ pub async fn run(args: PlayArgs, rollback: bool) -> Result<u8> {
     let inventory = settings::load_inventory(&args.common)?;
     if args.common.list_hosts {
         for (path, book) in &books {
-            println!("\nplaybook: {}", path.display());
+            outln!("\nplaybook: {}", path.display());
             for (i, play) in book.plays.iter().enumerate() {
                 let pattern = match &play.hosts.value {
                     serde_json::Value::String(s) => s.clone(),
@@ -58,8 +58,8 @@ pub async fn run(args: PlayArgs, rollback: bool) -> Result<u8> {
                     .map(|s| s.hosts)
                     .unwrap_or_default();
                 let name = play.common.name.as_ref().map_or(pattern.clone(), |n| n.value.clone());
-                println!("\n  play #{} ({pattern}): {name}\tTAGS: [{}]", i + 1, play.common.tags.join(","));
-                println!("    pattern: ['{pattern}']");
+                outln!("\n  play #{} ({pattern}): {name}\tTAGS: [{}]", i + 1, play.common.tags.join(","));
+                outln!("    pattern: ['{pattern}']");
                 settings::print_host_list(&hosts);
             }
         }
@@ -156,24 +156,24 @@ fn rollback_book(book: Playbook) -> Playbook {
 /// `--list-tasks` / `--list-tags`, as ansible-playbook prints them.
 fn print_listing(path: &std::path::Path, book: &Playbook, args: &PlayArgs) {
     let filter = TagFilter::new(&args.tags, &args.skip_tags);
-    println!("\nplaybook: {}", path.display());
+    outln!("\nplaybook: {}", path.display());
     for (i, play) in book.plays.iter().enumerate() {
         let pattern = match &play.hosts.value {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         let name = play.common.name.as_ref().map_or(pattern.clone(), |n| n.value.clone());
-        println!("\n  play #{} ({pattern}): {name}\tTAGS: [{}]", i + 1, play.common.tags.join(","));
+        outln!("\n  play #{} ({pattern}): {name}\tTAGS: [{}]", i + 1, play.common.tags.join(","));
         let mut all_tags = BTreeSet::new();
         if args.list_tasks {
-            println!("    tasks:");
+            outln!("    tasks:");
         }
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
             walk(section, &play.common.tags, &filter, args.list_tasks, &mut all_tags);
         }
         if args.list_tags {
             let tags: Vec<String> = all_tags.into_iter().collect();
-            println!("      TASK TAGS: [{}]", tags.join(", "));
+            outln!("      TASK TAGS: [{}]", tags.join(", "));
         }
     }
 }
@@ -188,7 +188,7 @@ fn walk(items: &[Item], inherited: &[String], filter: &TagFilter, print: bool, a
                 if print && filter.runs(&tags) {
                     let name =
                         t.common.name.as_ref().map_or(t.action.name.value.clone(), |n| n.value.clone());
-                    println!("      {name}\tTAGS: [{}]", tags.join(", "));
+                    outln!("      {name}\tTAGS: [{}]", tags.join(", "));
                 }
             }
             Item::Block(b) => {

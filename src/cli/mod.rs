@@ -1,5 +1,22 @@
 //! The command line: parse what the user typed, run it, render errors, pick the exit code.
 
+/// `println!` that drops the line when stdout is closed (`baton inventory --list | head`)
+/// instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that drops the text when stdout is closed.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 pub mod args;
 mod become_pass;
 mod cmd_inventory;

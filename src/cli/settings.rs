@@ -126,8 +126,8 @@ pub fn become_defaults(conn: &ConnArgs) -> Result<BecomeDefaults> {
 
 /// `--list-hosts` output, as Ansible prints it.
 pub fn print_host_list(hosts: &[String]) {
-    println!("  hosts ({}):", hosts.len());
+    outln!("  hosts ({}):", hosts.len());
     for h in hosts {
-        println!("    {h}");
+        outln!("    {h}");
     }
 }

@@ -1,6 +1,6 @@
 //! A progress bar on stderr while hosts are working, shown only when stderr is a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -36,19 +36,26 @@ impl Progress {
         }
     }
 
-    /// Prints without tearing the bar.
+    /// Prints without tearing the bar. A closed stdout (`baton ... | head`) is not an error
+    /// worth stopping a run for: the line is dropped.
     pub fn println(&self, text: &str) {
+        let print = || {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        };
         match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{text}")),
-            None => println!("{text}"),
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 
     /// Prints to stderr without tearing the bar.
     pub fn eprintln(&self, text: &str) {
+        let print = || {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        };
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 

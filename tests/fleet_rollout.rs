@@ -152,6 +152,26 @@ fn rolling_deploy_under_load_then_a_broken_version_is_stopped_and_rolled_back() 
     assert!(load.versions().keys().all(|v| v == "v1" || v == "v2"), "{load:?}");
     assert!(load.sent > 50, "the load generator barely ran: {load:?}");
     assert!(get(lb(&lab)).unwrap().starts_with("v2 on"));
+    // Every host's audit log says what it runs now.
+    let inv = lab.inventory_path().display().to_string();
+    let out = run_baton(
+        &[
+            "status",
+            "web",
+            "-i",
+            &inv,
+            "-i",
+            "examples/rolling-deploy/groups.ini",
+            "--lock",
+            "shop",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let records: Vec<Value> = json_events(&out.stdout);
+    assert_eq!(records.len(), 4, "{}", out.stdout);
+    assert!(records.iter().all(|r| r["version"] == "v2" && r["result"] == "updated"), "{records:?}");
 
     // A broken version: the first batch fails its checks, is rolled back, the rest untouched.
     let ((code, events, _), load) = load_while(lb(&lab), || {

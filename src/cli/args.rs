@@ -50,6 +50,13 @@ pub enum Cmd {
     ///   baton play examples/rolling-deploy/setup.yml -i /run/baton-lab/1/inventory.ini -i examples/rolling-deploy/groups.ini
     #[command(verbatim_doc_comment)]
     Lab(LabArgs),
+    /// What each host runs now: the last rollout recorded in its audit log
+    /// (/var/lib/baton/audit.jsonl): when, who, which version, from which playbook, result.
+    ///
+    /// Example:
+    ///   baton status web -i inventories/prod --lock shop
+    #[command(verbatim_doc_comment)]
+    Status(StatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +123,23 @@ pub struct PlayArgs {
     #[arg(long = "roles-path", value_name = "DIRS")]
     pub roles_path: Vec<String>,
     /// Print every event as one JSON object per line on stdout (for CI and scripts).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Host pattern.
+    #[arg(default_value = "all")]
+    pub pattern: String,
+    /// Only rollouts that held this deploy lock (the application's name).
+    #[arg(long, value_name = "NAME")]
+    pub lock: Option<String>,
+    /// One JSON object per host on stdout.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

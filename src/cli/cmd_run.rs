@@ -66,7 +66,7 @@ fn parse_args(module: &modules::ModuleDef, text: &str) -> Result<ModuleArgs> {
 }
 
 /// Everything one host needs: its templated arguments, connection and become.
-fn target(
+pub(super) fn target(
     fleet: &Arc<Fleet>,
     host: &str,
     raw: &ModuleArgs,

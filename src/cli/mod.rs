@@ -23,6 +23,7 @@ mod cmd_inventory;
 mod cmd_lab;
 mod cmd_play;
 mod cmd_run;
+mod cmd_status;
 mod settings;
 
 use std::process::ExitCode;
@@ -59,6 +60,7 @@ pub fn main() -> ExitCode {
             Cmd::Rollback(args) => cmd_play::run(args, true).await,
             Cmd::Inventory(args) => cmd_inventory::run(args),
             Cmd::Lab(args) => cmd_lab::run(args).await,
+            Cmd::Status(args) => cmd_status::run(args).await,
         }
     });
     match result {

@@ -11,6 +11,7 @@ pub mod blockinfile;
 pub mod command;
 pub mod context;
 pub mod copy;
+pub mod custom;
 pub mod error;
 pub mod fetch;
 pub mod file;

@@ -462,9 +462,18 @@ impl Engine {
         if let Some(result) = self.run_action(state, x, vars, &action, &args).await? {
             return Ok(result);
         }
-        let def = modules::lookup(&x.task.action.name.value).map_err(|e| e.to_string())?;
+        // A built-in module, or a custom one (WANT_JSON) from the library search path.
+        let (def, custom) = match modules::lookup(&x.task.action.name.value) {
+            Ok(def) => (Some(def), None),
+            Err(e) => match self.custom_module(x, &action) {
+                Some(path) => (None, Some(path)),
+                None => return Err(e.to_string()),
+            },
+        };
         let margs = ModuleArgs(args);
-        margs.validate(def).map_err(|e| format!("{e} ({})", x.task.action.name.loc))?;
+        if let Some(def) = def {
+            margs.validate(def).map_err(|e| format!("{e} ({})", x.task.action.name.loc))?;
+        }
         let ctx_parts = self.connect_for(x, vars).await?;
         let (conn, become_, env, timeout, check, diff, controller) = match ctx_parts {
             Connected::Ok { conn, r#become, env, timeout, check, diff, controller } => {
@@ -486,7 +495,13 @@ impl Engine {
             timeout,
             controller: &controller,
         };
-        let run = (def.run)(&ctx, margs);
+        let run = async {
+            match (def, &custom) {
+                (Some(def), _) => (def.run)(&ctx, margs).await,
+                (None, Some(path)) => modules::custom::run(&ctx, path, margs.0).await,
+                (None, None) => Ok(TaskResult::failed("no module to run")),
+            }
+        };
         let outcome = match timeout {
             Some(limit) => match tokio::time::timeout(limit + Duration::from_secs(2), run).await {
                 Ok(o) => o,
@@ -512,6 +527,19 @@ impl Engine {
             Err(e) => TaskResult::failed(e.to_string()),
         };
         Ok((result, facts))
+    }
+
+    /// The custom module `name` for this task: the role's `library/`, then beside the task's
+    /// file, the project's `modules/` and `BATON_LIBRARY`.
+    fn custom_module(&self, x: &Exec<'_>, name: &str) -> Option<std::path::PathBuf> {
+        if let Some(role) = &x.scope.role {
+            let p = role.dir.join("library").join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        crate::playbook::library::find(name, &x.task.loc.file.path)
+            .or_else(|| crate::playbook::library::find(name, &self.playbook_dir.join("playbook.yml")))
     }
 
     /// Opens (or reuses) the connection this task runs over: the host's own, or the

@@ -24,6 +24,7 @@ pub mod raw;
 pub mod release;
 pub mod replace;
 pub mod run_command;
+pub mod script;
 pub mod setup;
 pub mod shell;
 pub mod slurp;
@@ -71,6 +72,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &raw::MODULE,
     &release::MODULE,
     &replace::MODULE,
+    &script::MODULE,
     &setup::MODULE,
     &shell::MODULE,
     &slurp::MODULE,

@@ -113,6 +113,17 @@ impl Templater {
                 _ => e,
             });
         }
+        // Jinja drops one trailing newline before parsing, so "{{ port }}\n" is a single
+        // expression to Ansible and gives the number 8080 (a string result gets its newline
+        // back, which render_str keeps anyway).
+        if let Some(expr) =
+            source.strip_suffix('\n').filter(|s| !s.ends_with('\n')).and_then(single_expression)
+        {
+            let value = self.eval_mj(expr, ctx)?;
+            if value.kind() != ValueKind::String {
+                return Ok(value);
+            }
+        }
         self.render_str(source, ctx).map(Value::from)
     }
 
@@ -385,6 +396,14 @@ mod unit {
         assert_eq!(t.render_value(&json!("{{ flag }}"), &ctx()).unwrap(), json!(true));
         assert_eq!(t.render_value(&json!("{{ none }}"), &ctx()).unwrap(), json!(null));
         assert_eq!(t.render_value(&json!("{{- port -}}"), &ctx()).unwrap(), json!(8080));
+    }
+
+    #[test]
+    fn one_trailing_newline_does_not_make_a_string() {
+        // ansible-core 2.19: `"{{ port }}\n"` is the int 8080 (Jinja drops one trailing newline).
+        let t = Templater::new();
+        assert_eq!(t.render_value(&json!("{{ port }}\n"), &ctx()).unwrap(), json!(8080));
+        assert_eq!(t.render_value(&json!("{{ port }}\n\n"), &ctx()).unwrap(), json!("8080\n\n"));
     }
 
     #[test]

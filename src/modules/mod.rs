@@ -15,6 +15,7 @@ pub mod custom;
 pub mod error;
 pub mod fetch;
 pub mod file;
+pub mod find;
 pub mod fileinfo;
 pub mod lineinfile;
 pub mod mode;
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &copy::MODULE,
     &fetch::MODULE,
     &file::MODULE,
+    &find::MODULE,
     &lineinfile::MODULE,
     &ping::MODULE,
     &raw::MODULE,

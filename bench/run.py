@@ -91,13 +91,17 @@ def lab_hosts(inventory):
 
 def peak_rss_mb(cmd, env=None, cwd=None):
     """Runs cmd under its own wait4 to read the peak RSS of its process tree's largest member."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     p.returncode = os.waitstatus_to_exitcode(status)
-    cpu = ru.ru_utime + ru.ru_stime
+    # CPU of every descendant that was waited for (the ssh clients of the floor included).
+    cpu = max(ru.ru_utime + ru.ru_stime,
+              (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     return wall, cpu, ru.ru_maxrss / 1024, p.returncode, out.decode(errors="replace")
 
 

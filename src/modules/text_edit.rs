@@ -161,7 +161,12 @@ pub async fn run(
     for (k, v) in edit.data {
         data.insert(k, v);
     }
-    plan.apply(ctx, data).await
+    // `msg` is the result's own field, so reports and `register` see it where they look.
+    let mut result = plan.apply(ctx, data).await?;
+    if let Some(Value::String(msg)) = result.data.remove("msg") {
+        result.msg = Some(msg);
+    }
+    Ok(result)
 }
 
 /// Splits text into lines that keep their endings, as Python's `readlines()`.

@@ -7,7 +7,7 @@ use std::path::Path;
 use baton::connection::local::LocalConnection;
 use baton::event::{Status, TaskResult};
 use baton::modules::{
-    ModuleArgs, ModuleCtx, ModuleDef, blockinfile, find, lineinfile, replace, script, template,
+    ModuleArgs, ModuleCtx, ModuleDef, blockinfile, find, lineinfile, replace, script, template, unarchive,
 };
 use serde_json::{Value, json};
 
@@ -208,4 +208,110 @@ async fn script_uploads_runs_and_cleans_up() {
     assert_eq!((r.status, r.rc), (Status::Failed, Some(3)), "{r:?}");
     let r = run(&script::MODULE, APPLY, json!({"cmd": s(&tmp.path().join("missing.sh"))})).await;
     assert_eq!(r.status, Status::Failed);
+}
+
+/// Builds `src/` with two files and packs it with `tar` (flag `z`, `j`, `J` or none).
+fn make_tar(dir: &Path, name: &str, flag: &str) -> std::path::PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("app/conf")).unwrap();
+    std::fs::write(src.join("app/run.sh"), "echo run\n").unwrap();
+    std::fs::write(src.join("app/conf/a.conf"), "a=1\n").unwrap();
+    let archive = dir.join(name);
+    let ok = std::process::Command::new("tar")
+        .arg(format!("-c{flag}f"))
+        .arg(&archive)
+        .arg("-C")
+        .arg(&src)
+        .arg("app")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    archive
+}
+
+#[tokio::test]
+async fn unarchive_tar_is_idempotent_and_sees_changes() {
+    for (name, flag) in [("app.tar.gz", "z"), ("app.tar", ""), ("app.tar.bz2", "j"), ("app.tar.xz", "J")] {
+        let tmp = ::tempfile::tempdir().unwrap();
+        let archive = make_tar(tmp.path(), name, flag);
+        let dest = tmp.path().join("dest");
+        std::fs::create_dir(&dest).unwrap();
+        let args = json!({"src": s(&archive), "dest": s(&dest), "list_files": true});
+
+        let r = run(&unarchive::MODULE, CHECK, args.clone()).await;
+        assert_eq!(r.status, Status::Changed, "{name}: {r:?}");
+        assert!(!dest.join("app").exists(), "check mode extracted");
+        let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
+        assert_eq!(r.status, Status::Changed, "{name}: {r:?}");
+        assert_eq!(read(&dest.join("app/conf/a.conf")), "a=1\n");
+        assert_eq!(r.data["handler"], "TgzArchive");
+        assert!(r.data["files"].as_array().unwrap().iter().any(|f| f == "app/run.sh"), "{r:?}");
+        let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
+        assert_eq!(r.status, Status::Ok, "{name}: second run {r:?}");
+
+        std::fs::write(dest.join("app/run.sh"), "tampered\n").unwrap();
+        let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
+        assert_eq!(r.status, Status::Changed, "{name}: {r:?}");
+        assert_eq!(read(&dest.join("app/run.sh")), "echo run\n");
+    }
+}
+
+#[tokio::test]
+async fn unarchive_guards_and_errors() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let archive = make_tar(tmp.path(), "app.tgz", "z");
+    let dest = tmp.path().join("dest");
+    let r = run(&unarchive::MODULE, APPLY, json!({"src": s(&archive), "dest": s(&dest)})).await;
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    assert!(r.msg.unwrap().contains("must be an existing dir"));
+
+    std::fs::create_dir(&dest).unwrap();
+    let args =
+        json!({"src": s(&archive), "dest": s(&dest), "remote_src": true, "creates": s(&dest.join("app"))});
+    let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    let r = run(&unarchive::MODULE, APPLY, args).await;
+    assert_eq!(r.status, Status::Skipped, "{r:?}");
+
+    let r = run(&unarchive::MODULE, APPLY, json!({"src": "/nope.tgz", "dest": s(&dest), "remote_src": true}))
+        .await;
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+}
+
+#[tokio::test]
+async fn unarchive_zip_when_unzip_is_there() {
+    let has = |tool: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .status()
+            .unwrap()
+            .success()
+    };
+    if !has("unzip") || !has("zip") {
+        eprintln!("skipped: zip/unzip not installed");
+        return;
+    }
+    let tmp = ::tempfile::tempdir().unwrap();
+    make_tar(tmp.path(), "unused.tar", "");
+    let archive = tmp.path().join("app.zip");
+    let ok = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("cd {}/src && zip -qr {} app", s(tmp.path()), s(&archive)))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let args = json!({"src": s(&archive), "dest": s(&dest)});
+    let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(r.data["handler"], "ZipArchive");
+    assert_eq!(read(&dest.join("app/run.sh")), "echo run\n");
+    assert_eq!(run(&unarchive::MODULE, APPLY, args.clone()).await.status, Status::Ok);
+    std::fs::remove_file(dest.join("app/conf/a.conf")).unwrap();
+    assert_eq!(run(&unarchive::MODULE, APPLY, args).await.status, Status::Changed);
+    assert!(dest.join("app/conf/a.conf").exists());
 }

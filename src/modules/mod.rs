@@ -33,6 +33,7 @@ pub mod stat;
 pub mod tempfile;
 pub mod template;
 pub mod text_edit;
+pub mod unarchive;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -81,6 +82,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &stat::MODULE,
     &tempfile::MODULE,
     &template::MODULE,
+    &unarchive::MODULE,
 ];
 
 /// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).

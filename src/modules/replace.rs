@@ -149,4 +149,46 @@ mod tests {
         );
         case(json!({"path": "f", "after": "\\[zz\\]", "regexp": "port"}), f, None, "");
     }
+
+    #[test]
+    fn named_groups_sections_and_literal_text() {
+        // (params, before, after, msg)
+        case(
+            json!({"path": "f", "regexp": "^(?P<k>\\w+) = (?P<v>\\d+)$", "replace": "\\g<k>=\\g<v>"}),
+            "a = 1\nb = 2\n",
+            Some("a=1\nb=2\n"),
+            "2 replacements made",
+        );
+        case(
+            json!({"path": "f", "regexp": "(\\d+)", "replace": "\\g<1>0"}),
+            "v1\n",
+            Some("v10\n"),
+            "1 replacements made",
+        );
+        case(
+            json!({"path": "f", "after": "^\\[b\\]$", "regexp": "x", "replace": "y"}),
+            "x\n[b]\nx\nx\n",
+            Some("x\n[b]\ny\ny\n"),
+            "2 replacements made",
+        );
+        case(
+            json!({"path": "f", "before": "^\\[b\\]$", "regexp": "x", "replace": "y"}),
+            "x\n[b]\nx\n",
+            Some("y\n[b]\nx\n"),
+            "1 replacements made",
+        );
+        // A `$` in the replacement is plain text, not a group reference.
+        case(
+            json!({"path": "f", "regexp": "cost", "replace": "$5"}),
+            "cost\n",
+            Some("$5\n"),
+            "1 replacements made",
+        );
+        case(
+            json!({"path": "f", "regexp": "^tmp.*\\n", "replace": ""}),
+            "a\ntmp1\ntmp2\n",
+            Some("a\n"),
+            "2 replacements made",
+        );
+    }
 }

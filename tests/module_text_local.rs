@@ -2,6 +2,7 @@
 //! first run changes, second run is ok, check mode predicts without touching, diff shows
 //! before/after.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use baton::connection::local::LocalConnection;
@@ -39,6 +40,10 @@ async fn run(module: &ModuleDef, how: Run, args: Value) -> TaskResult {
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+fn mode_of(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
 fn read(p: &Path) -> String {
@@ -132,6 +137,15 @@ async fn template_renders_and_writes_like_copy() {
     assert_eq!(read(&dest), "012x=2\n");
     assert_eq!(r.data["checksum"], baton::modules::fileinfo::sha1_hex(b"012x=2\n"));
     assert_eq!(run(&template::MODULE, APPLY, args).await.status, Status::Ok);
+    assert_eq!(mode_of(&dest), 0o640);
+
+    // `mode: preserve` takes the template file's own mode.
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let kept = tmp.path().join("kept");
+    let r =
+        run(&template::MODULE, APPLY, json!({"src": s(&src), "dest": s(&kept), "mode": "preserve"})).await;
+    assert_eq!(r.status, Status::Changed, "{r:?}");
+    assert_eq!(mode_of(&kept), 0o751);
 }
 
 #[tokio::test]

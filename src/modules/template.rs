@@ -93,6 +93,19 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
             copy_args.insert((*key).to_string(), v.clone());
         }
     }
+    // `mode: preserve` means the template file's own mode; copy only knows it for a `src`.
+    if copy_args.get("mode").and_then(Value::as_str) == Some("preserve") {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(&path) {
+            Ok(meta) => {
+                let mode = format!("{:04o}", meta.permissions().mode() & 0o7777);
+                copy_args.insert("mode".into(), Value::String(mode));
+            }
+            Err(e) => {
+                return Ok(TaskResult::failed(format!("cannot read the mode of `{}`: {e}", path.display())));
+            }
+        }
+    }
     copy_args.insert("content".into(), Value::String(rendered));
     let mut result = (super::copy::MODULE.run)(ctx, ModuleArgs(copy_args)).await?;
     result.data.insert("src".into(), Value::String(path.display().to_string()));

@@ -189,6 +189,13 @@ async fn find_filters_names_types_sizes_and_content() {
     let r = run(&find::MODULE, APPLY, json!({"paths": s(root), "size": "10k", "get_checksum": true})).await;
     assert_eq!(paths(&r), vec!["/b.gz"]);
     assert_eq!(r.data["files"][0]["checksum"], baton::modules::fileinfo::sha1_hex(&[0u8; 20_000]));
+    let r = run(
+        &find::MODULE,
+        APPLY,
+        json!({"paths": s(root), "size": "10k", "get_checksum": true, "checksum_algorithm": "md5"}),
+    )
+    .await;
+    assert_eq!(r.data["files"][0]["checksum"], baton::modules::fileinfo::md5_hex(&[0u8; 20_000]));
     let r = run(&find::MODULE, APPLY, json!({"paths": s(root), "file_type": "link"})).await;
     assert_eq!(paths(&r), vec!["/l.log"]);
     let r = run(&find::MODULE, APPLY, json!({"paths": s(root), "file_type": "directory"})).await;

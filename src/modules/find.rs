@@ -121,6 +121,11 @@ pub struct Params {
     pub hidden: bool,
     pub follow: bool,
     pub get_checksum: bool,
+    /// The host tool for `checksum_algorithm` (`sha1sum` unless told otherwise).
+    pub checksum_tool: &'static str,
+    /// Octal permission bits to select by, with `exact_mode` (all bits equal) or not (these
+    /// bits set).
+    pub mode: Option<(u32, bool)>,
 }
 
 impl Params {
@@ -212,6 +217,25 @@ impl Params {
             hidden: args.bool(m, "hidden")?.unwrap_or(false),
             follow: args.bool(m, "follow")?.unwrap_or(false),
             get_checksum: args.bool(m, "get_checksum")?.unwrap_or(false),
+            checksum_tool: match args.str(m, "checksum_algorithm")?.as_deref().unwrap_or("sha1") {
+                "md5" => "md5sum",
+                "sha1" => "sha1sum",
+                "sha224" => "sha224sum",
+                "sha256" => "sha256sum",
+                "sha384" => "sha384sum",
+                "sha512" => "sha512sum",
+                other => return Err(bad(&format!("unsupported `checksum_algorithm` `{other}`"))),
+            },
+            mode: match args.str(m, "mode")? {
+                Some(mode) => Some((
+                    u32::from_str_radix(mode.trim_start_matches("0o"), 8)
+                        .ok()
+                        .filter(|b| *b <= 0o7777)
+                        .ok_or_else(|| bad(&format!("`mode` must be octal (`0644`), not `{mode}`")))?,
+                    args.bool(m, "exact_mode")?.unwrap_or(true),
+                )),
+                None => None,
+            },
         })
     }
 
@@ -385,7 +409,12 @@ pub fn select<'a>(p: &Params, l: &'a Listing) -> Vec<&'a Entry> {
                 FileType::Any => true,
             };
             let sized = matches!(p.file_type, FileType::File | FileType::Any);
-            type_ok && age_ok(p, l.now, e) && (!sized || size_ok(p, e))
+            let mode_ok = match p.mode {
+                None => true,
+                Some((bits, true)) => e.mode & 0o7777 == bits,
+                Some((bits, false)) => e.mode & bits == bits,
+            };
+            type_ok && mode_ok && age_ok(p, l.now, e) && (!sized || size_ok(p, e))
         })
         .collect()
 }
@@ -442,7 +471,7 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     let regular: Vec<&str> = matched.iter().filter(|e| e.is_reg()).map(|e| e.path.as_str()).collect();
     if p.get_checksum && !regular.is_empty() {
         let files: Vec<String> = regular.iter().map(|f| quote(f).into_owned()).collect();
-        let out = ctx.exec(format!("sha1sum -z -- {}", files.join(" "))).await?;
+        let out = ctx.exec(format!("{} -z -- {}", p.checksum_tool, files.join(" "))).await?;
         for rec in out.stdout_str().split('\0').filter(|r| !r.is_empty()) {
             if let Some((sum, path)) = rec.split_once("  ") {
                 sums.insert(path.to_string(), sum.to_string());
@@ -545,6 +574,12 @@ mod tests {
             (json!({"paths": "/d", "size": "10k"}), vec!["/d/a.log"]),
             (json!({"paths": "/d", "size": "-100"}), vec!["/d/b.gz", "/d/sub/c.txt"]),
             (json!({"paths": "/d", "file_type": "any", "patterns": "s*"}), vec!["/d/sub"]),
+            (json!({"paths": "/d", "mode": "0644"}), vec!["/d/a.log", "/d/b.gz", "/d/sub/c.txt"]),
+            (json!({"paths": "/d", "mode": "0600"}), vec![]),
+            (
+                json!({"paths": "/d", "mode": "0604", "exact_mode": false}),
+                vec!["/d/a.log", "/d/b.gz", "/d/sub/c.txt"],
+            ),
         ];
         for (args, want) in cases {
             assert_eq!(names(args.clone()), want, "{args}");
@@ -599,5 +634,7 @@ mod tests {
         assert!(parse(json!({"patterns": "*"})).is_err());
         assert!(parse(json!({"paths": "/d", "age": "2y"})).is_err());
         assert!(parse(json!({"paths": "/d", "file_type": "socket"})).is_err());
+        assert!(parse(json!({"paths": "/d", "mode": "u+x"})).is_err());
+        assert!(parse(json!({"paths": "/d", "checksum_algorithm": "crc"})).is_err());
     }
 }

@@ -271,6 +271,13 @@ async fn unarchive_tar_is_idempotent_and_sees_changes() {
         let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
         assert_eq!(r.status, Status::Ok, "{name}: second run {r:?}");
 
+        let moded = json!({"src": s(&archive), "dest": s(&dest), "mode": "0700"});
+        let r = run(&unarchive::MODULE, APPLY, moded.clone()).await;
+        assert_eq!(r.status, Status::Changed, "{name}: asked-for mode differs {r:?}");
+        assert_eq!(mode_of(&dest.join("app/conf/a.conf")), 0o700);
+        let r = run(&unarchive::MODULE, APPLY, moded).await;
+        assert_eq!(r.status, Status::Ok, "{name}: mode now right {r:?}");
+
         std::fs::write(dest.join("app/run.sh"), "tampered\n").unwrap();
         let r = run(&unarchive::MODULE, APPLY, args.clone()).await;
         assert_eq!(r.status, Status::Changed, "{name}: {r:?}");

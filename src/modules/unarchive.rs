@@ -127,12 +127,42 @@ impl Params {
 const NODEST: &str = "__baton_nodest__";
 const NOUNZIP: &str = "__baton_nounzip__";
 const SEP: &str = "__baton_sep__";
+const ATTRS: &str = "__baton_attrs__";
+
+/// A `find` test true for a path whose owner, group or (octal) mode is not what was asked.
+fn attr_test(p: &Params) -> Option<String> {
+    let mut tests = Vec::new();
+    if let Some(o) = &p.owner {
+        tests.push(format!("! -user {}", quote(o)));
+    }
+    if let Some(g) = &p.group {
+        tests.push(format!("! -group {}", quote(g)));
+    }
+    if let Some(m) = p.mode.as_deref().filter(|m| u32::from_str_radix(m, 8).is_ok()) {
+        tests.push(format!("! -perm {}", quote(m)));
+    }
+    (!tests.is_empty()).then(|| format!("\\( {} \\)", tests.join(" -o ")))
+}
 
 /// The one command that reads the state: who extracts (uid), whether `dest` is a directory,
 /// the archive's listing and how it differs from `dest`.
 pub fn state_command(p: &Params, format: Format, archive: &str) -> String {
     let (a, d) = (quote(archive), quote(&p.dest));
     let mut cmd = format!("id -u; [ -d {d} ] || {{ echo {NODEST}; exit 0; }}; ");
+    let list = match format {
+        Format::Tar(flag) => {
+            format!("tar -tf {a}{}{}", flag.map(|f| format!(" -{f}")).unwrap_or_default(), tar_filters(p))
+        }
+        Format::Zip => format!("unzip -Z1 {a}"),
+    };
+    // Paths that exist but carry other attributes than asked (owner, group, octal mode).
+    if let Some(test) = attr_test(p) {
+        cmd.push_str(&format!(
+            "(cd {d} && {list} | while IFS= read -r f; do {{ [ -e \"$f\" ] || [ -L \"$f\" ]; }} && \
+             find \"./$f\" -maxdepth 0 {test} -print; done) 2>/dev/null; "
+        ));
+    }
+    cmd.push_str(&format!("echo {ATTRS}; "));
     match format {
         Format::Tar(flag) => {
             let flag = flag.map(|f| format!(" -{f}")).unwrap_or_default();
@@ -230,6 +260,7 @@ pub fn parse_state(out: &str, format: Format, p: &Params) -> Result<(u32, State)
     if rest.trim() == NOUNZIP {
         return Ok((uid, State::NoUnzip));
     }
+    let (attrs, rest) = rest.split_once(&format!("{ATTRS}\n")).unwrap_or(("", rest));
     let parts: Vec<&str> = rest.split(&format!("{SEP}\n")).collect();
     let files: Vec<String> = parts.first().map_or(Vec::new(), |l| l.lines().map(String::from).collect());
     let differences = match format {
@@ -240,6 +271,8 @@ pub fn parse_state(out: &str, format: Format, p: &Params) -> Result<(u32, State)
             zip_differences(parts.get(1).unwrap_or(&""), &sizes, p)
         }
     };
+    let mut differences = differences;
+    differences.extend(attrs.lines().map(|l| format!("{}: attributes differ", l.trim_start_matches("./"))));
     Ok((uid, State::Found { files, differences }))
 }
 
@@ -445,8 +478,14 @@ mod tests {
         let p = params(json!({"src": "a.tar", "dest": "/d"}));
         assert_eq!(parse_state(&format!("0\n{NODEST}\n"), Format::Tar(None), &p).unwrap().1, State::NoDest);
         assert_eq!(parse_state(&format!("0\n{NOUNZIP}\n"), Format::Zip, &p).unwrap().1, State::NoUnzip);
-        let out = format!("1000\na/\na/x\n{SEP}\na/x: Size differs\n");
+        let out = format!("1000\n{ATTRS}\na/\na/x\n{SEP}\na/x: Size differs\n");
         let (uid, state) = parse_state(&out, Format::Tar(None), &p).unwrap();
+        let with_attrs = format!("0\n./a/x\n{ATTRS}\na/x\n{SEP}\n");
+        let (_, attrs) = parse_state(&with_attrs, Format::Tar(None), &p).unwrap();
+        assert_eq!(
+            attrs,
+            State::Found { files: vec!["a/x".into()], differences: vec!["a/x: attributes differ".into()] }
+        );
         assert_eq!(uid, 1000);
         assert_eq!(
             state,

@@ -75,8 +75,8 @@ impl LabHost {
             work = self.work.display(),
             name = self.name,
         );
-        let log = std::fs::File::create(&self.log).map_err(io(format!("create {}", self.log.display())))?;
-        let child = Command::new("ip")
+        let mut command = Command::new("ip");
+        command
             .args([
                 "netns",
                 "exec",
@@ -90,7 +90,14 @@ impl LabHost {
                 "sh",
                 "-c",
             ])
-            .arg(script)
+            .arg(script);
+        self.spawn_logged(command)
+    }
+
+    /// Starts the host's sshd with its output in the host's log, and records the process.
+    fn spawn_logged(&mut self, mut command: Command) -> Result<(), LabError> {
+        let log = std::fs::File::create(&self.log).map_err(io(format!("create {}", self.log.display())))?;
+        let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("clone a log handle"))?)
             .stderr(log)
@@ -102,17 +109,9 @@ impl LabHost {
 
     /// Starts sshd as the current user on 127.0.0.1 (no root: no namespaces).
     pub(crate) fn start_loopback(&mut self, config: &std::path::Path) -> Result<(), LabError> {
-        let log = std::fs::File::create(&self.log).map_err(io(format!("create {}", self.log.display())))?;
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(io("clone a log handle"))?)
-            .stderr(log)
-            .spawn()
-            .map_err(io(format!("start {}", self.name)))?;
-        self.child = Some(child);
-        Ok(())
+        let mut command = Command::new("/usr/sbin/sshd");
+        command.args(["-D", "-e", "-f"]).arg(config);
+        self.spawn_logged(command)
     }
 
     /// Waits until sshd accepts connections.

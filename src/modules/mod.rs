@@ -5,6 +5,7 @@
 //! unit tests. The registry below is the one alphabetized list of every module, and the YAML
 //! name, the file name and the module name are the same word.
 
+pub mod apt;
 pub mod args;
 pub mod assemble;
 pub mod blockinfile;
@@ -12,6 +13,7 @@ pub mod command;
 pub mod context;
 pub mod copy;
 pub mod custom;
+pub mod dnf;
 pub mod error;
 pub mod fetch;
 pub mod file;
@@ -19,6 +21,7 @@ pub mod fileinfo;
 pub mod find;
 pub mod lineinfile;
 pub mod mode;
+pub mod package;
 pub mod ping;
 pub mod plan;
 pub mod raw;
@@ -63,14 +66,17 @@ pub struct ModuleDef {
 
 /// Every module Baton has, alphabetized.
 pub static REGISTRY: &[&ModuleDef] = &[
+    &apt::MODULE,
     &assemble::MODULE,
     &blockinfile::MODULE,
     &command::MODULE,
     &copy::MODULE,
+    &dnf::MODULE,
     &fetch::MODULE,
     &file::MODULE,
     &find::MODULE,
     &lineinfile::MODULE,
+    &package::MODULE,
     &ping::MODULE,
     &raw::MODULE,
     &release::MODULE,

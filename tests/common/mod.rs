@@ -63,3 +63,54 @@ pub fn have(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
+
+/// What one `baton play --json` run reported.
+pub struct PlayRun {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub events: Vec<serde_json::Value>,
+}
+
+impl PlayRun {
+    /// A recap counter (`changed`, `failed`, `ok`, ...) summed over every host.
+    pub fn count(&self, key: &str) -> u64 {
+        self.events
+            .iter()
+            .filter(|e| e["event"] == "run_finished")
+            .flat_map(|e| e["stats"].as_array().cloned().unwrap_or_default())
+            .map(|pair| pair[1][key].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// The result of `task` on `host`, with the module's own keys (`data`) beside `status`,
+    /// `msg`, `rc`, as a playbook's `register` sees them.
+    pub fn result(&self, host: &str, task: &str) -> serde_json::Value {
+        let Some(mut result) = self
+            .events
+            .iter()
+            .find(|e| e["event"] == "host_result" && e["host"] == host && e["task"] == task)
+            .map(|e| e["result"].clone())
+        else {
+            return serde_json::Value::Null;
+        };
+        if let Some(serde_json::Value::Object(data)) = result.as_object_mut().and_then(|r| r.remove("data")) {
+            for (k, v) in data {
+                result[k] = v;
+            }
+        }
+        result
+    }
+}
+
+/// Writes `yaml` as a playbook into `dir` and runs it with `baton play --json` and `extra` flags.
+pub fn play(dir: &std::path::Path, inventory: &std::path::Path, yaml: &str, extra: &[&str]) -> PlayRun {
+    let book = dir.join("play.yml");
+    std::fs::write(&book, yaml).unwrap();
+    let inv = inventory.display().to_string();
+    let book = book.display().to_string();
+    let mut args = vec!["play", book.as_str(), "-i", inv.as_str(), "--json"];
+    args.extend_from_slice(extra);
+    let out = run_baton(&args, None);
+    PlayRun { code: out.code, events: json_events(&out.stdout), stdout: out.stdout, stderr: out.stderr }
+}

@@ -19,6 +19,7 @@ pub mod fetch;
 pub mod file;
 pub mod fileinfo;
 pub mod find;
+pub mod git;
 pub mod lineinfile;
 pub mod mode;
 pub mod package;
@@ -75,6 +76,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &fetch::MODULE,
     &file::MODULE,
     &find::MODULE,
+    &git::MODULE,
     &lineinfile::MODULE,
     &package::MODULE,
     &ping::MODULE,

@@ -609,6 +609,10 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         }
     }
     let mut state = state_from(&facts, &dest);
+    // Ansible's copy action answers `changed` in check mode as soon as the checksums differ,
+    // before its module could notice a missing parent directory (an earlier task of the same
+    // check run would have created it).
+    state.parent_exists |= ctx.check_mode;
     let root = landing(&p, is_dir_src, state.dest.as_ref().is_some_and(FileInfo::is_dir));
     // The current content, only for a diff of a small file that is about to change.
     if ctx.diff

@@ -107,6 +107,11 @@ impl PlayRun {
 pub fn play(dir: &std::path::Path, inventory: &std::path::Path, yaml: &str, extra: &[&str]) -> PlayRun {
     let book = dir.join("play.yml");
     std::fs::write(&book, yaml).unwrap();
+    play_file(&book, inventory, extra)
+}
+
+/// Runs the playbook `book` with `baton play --json` and `extra` flags.
+pub fn play_file(book: &std::path::Path, inventory: &std::path::Path, extra: &[&str]) -> PlayRun {
     let inv = inventory.display().to_string();
     let book = book.display().to_string();
     let mut args = vec!["play", book.as_str(), "-i", inv.as_str(), "--json"];

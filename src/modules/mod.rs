@@ -8,6 +8,7 @@
 pub mod apt;
 pub mod args;
 pub mod assemble;
+pub mod authorized_key;
 pub mod blockinfile;
 pub mod command;
 pub mod context;
@@ -20,6 +21,7 @@ pub mod file;
 pub mod fileinfo;
 pub mod find;
 pub mod git;
+pub mod group;
 pub mod lineinfile;
 pub mod mode;
 pub mod package;
@@ -69,6 +71,7 @@ pub struct ModuleDef {
 pub static REGISTRY: &[&ModuleDef] = &[
     &apt::MODULE,
     &assemble::MODULE,
+    &authorized_key::MODULE,
     &blockinfile::MODULE,
     &command::MODULE,
     &copy::MODULE,
@@ -77,6 +80,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &file::MODULE,
     &find::MODULE,
     &git::MODULE,
+    &group::MODULE,
     &lineinfile::MODULE,
     &package::MODULE,
     &ping::MODULE,

@@ -40,6 +40,7 @@ pub mod tempfile;
 pub mod template;
 pub mod text_edit;
 pub mod unarchive;
+pub mod user;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -95,6 +96,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &tempfile::MODULE,
     &template::MODULE,
     &unarchive::MODULE,
+    &user::MODULE,
 ];
 
 /// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).

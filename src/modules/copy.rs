@@ -32,6 +32,7 @@ use super::plan::{Diff, Plan, Step};
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
+use crate::template::filters::encoding::{JsonStyle, python_json};
 
 pub static MODULE: ModuleDef = ModuleDef {
     name: "copy",
@@ -89,7 +90,15 @@ impl Params {
             .str(m, "dest")?
             .ok_or_else(|| ModuleError::MissingParam { module: m.into(), param: "dest".into() })?;
         let remote = args.bool(m, "remote_src")?.unwrap_or(false);
-        let source = match (args.str(m, "src")?, args.str(m, "content")?) {
+        // A list or mapping as `content` is written as JSON, as Ansible's copy action does.
+        let content = match args.0.get("content") {
+            Some(v @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => {
+                let style = JsonStyle { indent: None, sort_keys: false, ensure_ascii: true };
+                Some(python_json(v, &style))
+            }
+            _ => args.str(m, "content")?,
+        };
+        let source = match (args.str(m, "src")?, content) {
             (Some(_), Some(_)) => return Err(bad("`src` and `content` are mutually exclusive")),
             (None, Some(_)) if remote => return Err(bad("`content` cannot be used with `remote_src`")),
             (None, Some(c)) => Source::Content(c),
@@ -477,10 +486,15 @@ pub fn plan(
             force: p.force,
             validate: p.validate.clone(),
         };
+        // `dest: dir/` that does not exist yet is made first, as Ansible's copy does.
+        let make_dir = p.dest.ends_with('/') && s.dest.is_none() && !matches!(p.source, Source::Content(_));
+        if make_dir {
+            plan.exec("create the destination directory", format!("mkdir -p -- {}", quote(&dirname(&root))));
+        }
         let ws = WriteState {
             host: s.host.clone(),
             dest: s.existing.get(&root).cloned(),
-            parent_exists: s.parent_exists || s.existing.contains_key(&dirname(&root)),
+            parent_exists: s.parent_exists || s.existing.contains_key(&dirname(&root)) || make_dir,
             before: s.before.clone(),
         };
         let out = plan_write(&w, &ws, &mut plan).map_err(fail)?;

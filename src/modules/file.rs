@@ -26,9 +26,54 @@ use crate::event::{Status, TaskResult};
 pub static MODULE: ModuleDef = ModuleDef {
     name: "file",
     free_form: false,
-    params: &["dest", "follow", "force", "group", "mode", "name", "owner", "path", "recurse", "src", "state"],
+    params: &[
+        "access_time",
+        "access_time_format",
+        "dest",
+        "follow",
+        "force",
+        "group",
+        "mode",
+        "modification_time",
+        "modification_time_format",
+        "name",
+        "owner",
+        "path",
+        "recurse",
+        "src",
+        "state",
+    ],
     run: crate::module_entry!(run),
 };
+
+/// `modification_time` / `access_time`: leave as is, or set to the current time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// Not given: `now` for `state: touch`, `preserve` otherwise (Ansible's defaults).
+    Default,
+    Preserve,
+    Now,
+}
+
+impl Stamp {
+    fn parse(args: &ModuleArgs, key: &str) -> Result<Stamp, ModuleError> {
+        match args.str(MODULE.name, key)?.as_deref() {
+            None => Ok(Stamp::Default),
+            Some("preserve") => Ok(Stamp::Preserve),
+            Some("now") => Ok(Stamp::Now),
+            Some(other) => Err(ModuleError::BadArgs {
+                module: MODULE.name.into(),
+                message: format!(
+                    "`{key}` supports `preserve` and `now`; an explicit time (`{other}`) is not supported"
+                ),
+            }),
+        }
+    }
+
+    fn now(self, touch: bool) -> bool {
+        self == Stamp::Now || (self == Stamp::Default && touch)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileState {
@@ -75,6 +120,8 @@ pub struct Params {
     pub src: Option<String>,
     pub force: bool,
     pub follow: bool,
+    pub mtime: Stamp,
+    pub atime: Stamp,
 }
 
 impl Params {
@@ -100,6 +147,8 @@ impl Params {
             src: args.str(m, "src")?,
             force: args.bool(m, "force")?.unwrap_or(false),
             follow: args.bool(m, "follow")?.unwrap_or(true),
+            mtime: Stamp::parse(args, "modification_time")?,
+            atime: Stamp::parse(args, "access_time")?,
         };
         if p.recurse && !matches!(p.state, Some(FileState::Directory) | None) {
             return Err(bad("`recurse` requires `state: directory`".into()));
@@ -275,11 +324,16 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
             Some(e) => targets.push(Target { path, kind: e.kind, current: Some(e) }),
         },
         FileState::Touch => {
-            if let Some(Kind::Dir) = effective.map(|e| e.kind) {
-                plan.exec("touch", format!("touch -- {q}"));
-            } else {
-                let h = if p.follow { "" } else { "-h " };
-                plan.exec("touch", format!("touch {h}-- {q}"));
+            let (m, a) = (p.mtime.now(true), p.atime.now(true));
+            // Both times preserved: only a missing file is created (the idempotent touch).
+            let which = match (m, a) {
+                (true, false) => "-m ",
+                (false, true) => "-a ",
+                _ => "",
+            };
+            let h = if p.follow || effective.is_some_and(|e| e.kind == Kind::Dir) { "" } else { "-h " };
+            if m || a || current.is_none() {
+                plan.exec("touch", format!("touch {which}{h}-- {q}"));
             }
             created = current.is_none();
             let kind = effective.map_or(Kind::File, |e| e.kind);
@@ -287,6 +341,17 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
         }
         FileState::Link => plan_link(p, s, &mut plan, &mut targets, &mut created)?,
         FileState::Hard => plan_hard(p, s, &mut plan, &mut targets, &mut created)?,
+    }
+    if !matches!(p.state, Some(FileState::Touch | FileState::Absent)) && !targets.is_empty() {
+        let which = match (p.mtime.now(false), p.atime.now(false)) {
+            (true, true) => Some(""),
+            (true, false) => Some("-m "),
+            (false, true) => Some("-a "),
+            (false, false) => None,
+        };
+        if let Some(which) = which {
+            plan.exec("set times", format!("touch {which}-- {q}"));
+        }
     }
     let changes = p.attrs.plan(&mut plan, &targets, umask, None).map_err(bad)?;
     if !plan.is_empty() {

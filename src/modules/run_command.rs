@@ -76,15 +76,16 @@ pub async fn run_spec(
         return Ok(r);
     }
     let mut line = String::new();
+    // As in Ansible, `chdir` comes first, so a relative `creates`/`removes` is relative to it.
+    if let Some(dir) = &spec.chdir {
+        line.push_str(&format!("cd {} || exit 1; ", quote(dir)));
+    }
     for (i, (test, _)) in tests.iter().enumerate() {
         line.push_str(&format!("if {test}; then echo {SKIP_MARK}{i} >&2; exit {SKIP_RC}; fi; "));
     }
     if ctx.check_mode {
         line.push_str("exit 0");
     } else {
-        if let Some(dir) = &spec.chdir {
-            line.push_str(&format!("cd {} || exit 1; ", quote(dir)));
-        }
         line.push_str(&spec.line);
     }
     let out = ctx.exec_with(Command { cmd: line, stdin: spec.stdin.clone(), ..Command::default() }).await?;
@@ -130,6 +131,11 @@ pub async fn run_spec(
     });
     r.data.insert("cmd".into(), spec.shown.clone());
     r.data.insert("delta".into(), Value::String(delta(started)));
+    if failed && spec.always_changed {
+        // Ansible's command reports `changed` even when the command fails, which counts when
+        // the failure is ignored.
+        r.data.insert("changed".into(), Value::Bool(true));
+    }
     Ok(r)
 }
 

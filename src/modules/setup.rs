@@ -35,7 +35,7 @@ echo @@route; cat /proc/net/route 2>/dev/null || true
 echo @@addrs; ip -o -4 addr show 2>/dev/null || true
 echo @@links; ls /sys/class/net 2>/dev/null || true
 echo @@id; id -u; id -g; id -un; echo "$HOME"; echo "${SHELL:-}"
-echo @@date; date +%s; date +%z; date +%Z
+echo @@date; date +%s; date +%z; date +%Z; date +%W; date +%N
 echo @@pkg; for p in apt-get dnf yum apk zypper pacman; do if command -v $p >/dev/null 2>&1; then echo $p; break; fi; done
 echo @@svc; if [ -d /run/systemd/system ]; then echo systemd; else cat /proc/1/comm 2>/dev/null || true; fi
 echo @@uptime; cat /proc/uptime 2>/dev/null || true
@@ -296,7 +296,21 @@ pub fn facts(out: &str) -> Map<String, Value> {
     let epoch: i64 = date.first().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     let offset = date.get(1).map(|s| s.trim()).unwrap_or("+0000");
     let tz = date.get(2).map(|s| s.trim()).unwrap_or("UTC");
-    f.insert("date_time".into(), date_time(epoch, offset, tz));
+    let mut dt = date_time(epoch, offset, tz);
+    // The keys Ansible adds from Python's strftime: week number (Monday first) and microseconds.
+    let week = date.get(3).map(|s| s.trim().to_string()).unwrap_or_else(|| "00".into());
+    let micros: String = date.get(4).map(|s| s.trim().chars().take(6).collect()).unwrap_or_default();
+    let micros = format!("{micros:0<6}");
+    if let Value::Object(m) = &mut dt {
+        let basic = m["iso8601_basic_short"].as_str().unwrap_or_default().to_string();
+        let iso = m["iso8601"].as_str().unwrap_or_default().trim_end_matches('Z').to_string();
+        m.insert("iso8601_basic".into(), format!("{basic}{micros}").into());
+        m.insert("iso8601_micro".into(), format!("{iso}.{micros}Z").into());
+        m.insert("weeknumber".into(), week.into());
+        // Python's time.tzname[1]; a host without daylight saving time repeats its zone.
+        m.insert("tz_dst".into(), tz.into());
+    }
+    f.insert("date_time".into(), dt);
 
     let pkg = match first("pkg").rsplit('/').next().unwrap_or_default() {
         "apt-get" => "apt",
@@ -316,11 +330,14 @@ pub fn facts(out: &str) -> Map<String, Value> {
     let uptime: f64 = first("uptime").split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
     f.insert("uptime_seconds".into(), json!(uptime as u64));
 
+    // As Ansible: only mounts of a device path or a network share (`host:/path`), so no
+    // proc, tmpfs or overlay.
     let mounts: Vec<Value> = get("mounts")
         .iter()
         .filter_map(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
-            (c.len() >= 4).then(|| json!({"device": c[0], "mount": c[1], "fstype": c[2], "options": c[3]}))
+            let real = c.len() >= 4 && (c[0].starts_with('/') || c[0].contains(":/")) && c[2] != "none";
+            real.then(|| json!({"device": c[0], "mount": c[1], "fstype": c[2], "options": c[3]}))
         })
         .collect();
     f.insert("mounts".into(), Value::Array(mounts));

@@ -160,26 +160,49 @@ impl Engine {
                 unknown_params(
                     action,
                     args,
-                    &["file", "name", raw, "dir", "depth", "files_matching", "ignore_unknown_extensions"],
+                    &[
+                        "file",
+                        "name",
+                        raw,
+                        "dir",
+                        "depth",
+                        "files_matching",
+                        "ignore_files",
+                        "extensions",
+                        "ignore_unknown_extensions",
+                        "hash_behaviour",
+                    ],
                 )?;
-                let file = args
-                    .get("file")
-                    .or_else(|| args.get(raw))
-                    .map(as_text)
-                    .ok_or("`include_vars` needs `file`")?;
-                let path = self.find_vars_file(&file, x.scope, x.task)?;
-                let node = crate::yaml::parse_file(&path).map_err(|e| e.to_string())?;
-                let loaded = match node.to_json() {
-                    Value::Object(m) => m,
-                    Value::Null => Map::new(),
-                    _ => return Err(format!("`{}` must hold a mapping", path.display())),
+                let paths = match args.get("dir") {
+                    Some(dir) => {
+                        let dir = self.find_vars_file(&as_text(dir), x.scope, x.task)?;
+                        vars_dir_files(&dir, args)?
+                    }
+                    None => {
+                        let file = args
+                            .get("file")
+                            .or_else(|| args.get(raw))
+                            .map(as_text)
+                            .ok_or("`include_vars` needs `file` or `dir`")?;
+                        vec![self.find_vars_file(&file, x.scope, x.task)?]
+                    }
                 };
+                let mut loaded = Map::new();
+                for path in &paths {
+                    let node = crate::yaml::parse_file(path).map_err(|e| e.to_string())?;
+                    match node.to_json() {
+                        Value::Object(m) => loaded.extend(m),
+                        Value::Null => {}
+                        _ => return Err(format!("`{}` must hold a mapping", path.display())),
+                    }
+                }
                 let facts: VarMap = match args.get("name") {
                     Some(n) => [(as_text(n), Value::Object(loaded.clone()))].into_iter().collect(),
                     None => loaded.clone().into_iter().collect(),
                 };
                 let mut data = Map::new();
-                data.insert("ansible_included_var_files".into(), json!([path.display().to_string()]));
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                data.insert("ansible_included_var_files".into(), json!(shown));
                 (ok(data), facts)
             }
             "wait_for_connection" => {
@@ -425,4 +448,47 @@ impl Engine {
             }
         }
     }
+}
+
+/// The files `include_vars: dir=...` loads, in Ansible's order: walked depth first with each
+/// directory's entries sorted, filtered by extension, `files_matching` and `ignore_files`.
+fn vars_dir_files(
+    dir: &std::path::Path,
+    args: &Map<String, Value>,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let depth = args.get("depth").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
+    let matching = match args.get("files_matching").map(as_text) {
+        Some(re) => Some(regex::Regex::new(&re).map_err(|e| format!("`files_matching`: {e}"))?),
+        None => None,
+    };
+    let list = |key: &str| -> Vec<String> {
+        match args.get(key) {
+            Some(Value::Array(items)) => items.iter().map(as_text).collect(),
+            Some(v) => as_text(v).split(',').map(|s| s.trim().to_string()).collect(),
+            None => Vec::new(),
+        }
+    };
+    let ignore = list("ignore_files");
+    let mut extensions = list("extensions");
+    if extensions.is_empty() {
+        extensions = vec!["yaml".into(), "yml".into(), "json".into()];
+    }
+    let mut walk = walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name();
+    if depth > 0 {
+        walk = walk.max_depth(depth as usize);
+    }
+    let mut out = Vec::new();
+    for entry in walk {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ext_ok = name.rsplit_once('.').is_some_and(|(_, e)| extensions.iter().any(|x| x == e));
+        let wanted = matching.as_ref().is_none_or(|re| re.is_match(&name));
+        if ext_ok && wanted && !ignore.contains(&name) {
+            out.push(entry.into_path());
+        }
+    }
+    Ok(out)
 }

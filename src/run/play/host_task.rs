@@ -140,7 +140,14 @@ impl Engine {
             });
             if status == Status::Failed && ignore_errors {
                 self.sink.emit(&Event::Ignored { host: x.host.to_string(), task: x.name.to_string() });
-                self.stats_mut(x.host, |s| s.ignored += 1);
+                // Ansible counts an ignored failure as ok, and as changed when the module
+                // said so (a failed command did run).
+                let changed = registered.get("changed").and_then(Value::as_bool).unwrap_or(false);
+                self.stats_mut(x.host, |s| {
+                    s.ignored += 1;
+                    s.ok += 1;
+                    s.changed += u32::from(changed);
+                });
             } else {
                 self.count(x.host, status);
             }

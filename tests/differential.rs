@@ -107,7 +107,10 @@ fn ansible(lab: &Lab, book: &str, check: bool) -> Result<u64, Failure> {
             .iter()
             .rev()
             .find_map(|l| {
-                l.strip_prefix("TASK [").and_then(|t| t.rsplit_once(']')).map(|(t, _)| t.to_string())
+                l.strip_prefix("TASK [")
+                    .or_else(|| l.strip_prefix("RUNNING HANDLER ["))
+                    .and_then(|t| t.rsplit_once(']'))
+                    .map(|(t, _)| t.to_string())
             })
             .unwrap_or_default();
         let detail = format!("{}\n{}", lines.get(fatal).unwrap_or(&""), String::from_utf8_lossy(&out.stderr));
@@ -238,4 +241,17 @@ corpus! {
     files_and_templates => "02_files_and_templates.yml",
     loops_blocks_handlers => "03_loops_blocks_handlers.yml",
     vars_conditions_facts => "04_vars_conditions_facts.yml",
+    commands => "05_commands.yml",
+    file_states => "06_file_states.yml",
+    copy_sources => "07_copy_sources.yml",
+    roles => "08_roles.yml",
+    handlers => "09_handlers.yml",
+    loops => "10_loops.yml",
+    blocks => "11_blocks.yml",
+    include_import => "12_include_import.yml",
+    until_retries => "13_until_retries.yml",
+    facts => "14_facts.yml",
+    stat_find => "15_stat_find.yml",
+    fetch_slurp => "16_fetch_slurp.yml",
+    archives => "17_archives.yml",
 }

@@ -776,6 +776,14 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         Ok(st) => st,
         Err(msg) => return Ok(TaskResult::failed(msg)),
     };
+    if ctx.check_mode && p.present && st.user.is_none() {
+        // Ansible answers `changed` for an account it would create before it looks at the
+        // groups: a group created by an earlier task of the same check run does not exist yet.
+        let mut r = TaskResult::new(Status::Changed);
+        r.data.insert("name".into(), p.name.clone().into());
+        r.data.insert("state".into(), "present".into());
+        return Ok(r);
+    }
     let d = match plan(&p, &st) {
         Ok(d) => d,
         Err(msg) => {

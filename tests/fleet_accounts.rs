@@ -1,0 +1,168 @@
+//! `group`, `user` and `authorized_key` on real fleet hosts: a group, a user in it with home,
+//! shell, comment, groups and a generated ssh key, the lab's client key authorized for that
+//! user; check mode on a fresh host changes nothing; a second run is ok; Baton then logs in as
+//! the new user with that key; `state: absent` removes it all again.
+
+mod common;
+
+use baton::lab::Lab;
+use common::{lab_or_skip, play, run_baton};
+
+/// Runs `script` as root on host `i`; (success, trimmed stdout).
+fn sh(lab: &Lab, i: usize, script: &str) -> (bool, String) {
+    let out = lab.exec(i, script).unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+const KEYS: &str = "/home/bt_alice/.ssh/authorized_keys";
+
+fn present_book(pubkey: &str) -> String {
+    let key = serde_json::to_string(pubkey).unwrap();
+    format!(
+        r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: devs group
+      group: {{ name: bt_devs, gid: 3456 }}
+    - name: ops group
+      group: {{ name: bt_ops }}
+    - name: user
+      user:
+        name: bt_alice
+        comment: Alice Tester
+        home: /home/bt_alice
+        shell: /bin/bash
+        group: bt_devs
+        groups: [bt_ops]
+        password: "*"
+        generate_ssh_key: true
+        ssh_key_type: ed25519
+    - name: key
+      authorized_key:
+        user: bt_alice
+        key: {key}
+        path: {KEYS}
+"#
+    )
+}
+
+#[test]
+fn accounts_are_created_idempotent_usable_for_login_and_removed() {
+    let Some(lab) = lab_or_skip(2, "accounts_are_created_idempotent_usable_for_login_and_removed") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.inventory_path();
+    let pubkey = std::fs::read_to_string(format!("{}.pub", lab.client_key().display())).unwrap();
+    let pubkey = pubkey.trim().to_string();
+    let book = present_book(&pubkey);
+
+    // Check mode on a fresh host02: everything would change, nothing does.
+    let run = play(dir.path(), &inv, &book, &["-C", "--limit", "host02"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 4), "{}{}", run.stdout, run.stderr);
+    assert!(!sh(&lab, 1, "getent group bt_devs").0);
+    assert!(!sh(&lab, 1, "getent group bt_ops").0);
+    assert!(!sh(&lab, 1, "getent passwd bt_alice").0);
+    assert!(!sh(&lab, 1, "test -e /home/bt_alice").0);
+
+    // The real run on host01.
+    let run = play(dir.path(), &inv, &book, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 4), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, "getent group bt_devs").1, "bt_devs:x:3456:");
+    assert_eq!(sh(&lab, 0, "getent group bt_ops | cut -d: -f1,4").1, "bt_ops:bt_alice");
+    assert_eq!(
+        sh(&lab, 0, "getent passwd bt_alice | cut -d: -f4-").1,
+        "3456:Alice Tester:/home/bt_alice:/bin/bash"
+    );
+    assert_eq!(sh(&lab, 0, "id -Gn bt_alice").1, "bt_devs bt_ops");
+    assert_eq!(
+        sh(&lab, 0, &format!("stat -c '%a %U %G' /home/bt_alice /home/bt_alice/.ssh {KEYS}")).1,
+        "755 bt_alice bt_devs\n700 bt_alice bt_devs\n600 bt_alice bt_devs"
+    );
+    assert_eq!(sh(&lab, 0, &format!("cat {KEYS}")).1, pubkey);
+    assert_eq!(sh(&lab, 0, "stat -c '%a %U' /home/bt_alice/.ssh/id_ed25519").1, "600 bt_alice");
+    let user = run.result("host01", "user");
+    assert_eq!(user["uid"], sh(&lab, 0, "id -u bt_alice").1.parse::<u64>().unwrap(), "{user}");
+    assert_eq!(
+        (user["group"].as_u64(), user["home"].as_str(), user["shell"].as_str(), user["comment"].as_str()),
+        (Some(3456), Some("/home/bt_alice"), Some("/bin/bash"), Some("Alice Tester")),
+        "{user}"
+    );
+    assert_eq!((user["groups"].as_str(), user["create_home"].as_bool()), (Some("bt_ops"), Some(true)));
+    let public = user["ssh_public_key"].as_str().unwrap_or_default().to_string();
+    assert!(public.starts_with("ssh-ed25519 "), "{user}");
+    assert_eq!(sh(&lab, 0, "cat /home/bt_alice/.ssh/id_ed25519.pub").1, public);
+    assert_eq!(run.result("host01", "devs group")["gid"], 3456);
+    assert_eq!(run.result("host01", "key")["keyfile"], KEYS);
+
+    // Second run: nothing to do.
+    let run = play(dir.path(), &inv, &book, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+
+    // The key works: Baton logs in as the new user.
+    let inv_s = inv.display().to_string();
+    let out = run_baton(
+        &[
+            "run",
+            "host01",
+            "-i",
+            &inv_s,
+            "-e",
+            "ansible_user=bt_alice",
+            "-m",
+            "command",
+            "-a",
+            "id -un",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("\"stdout\":\"bt_alice\""), "{}", out.stdout);
+
+    // Removing the key: check mode with a diff first, then for real; a second run is ok.
+    let key = serde_json::to_string(&pubkey).unwrap();
+    let absent_key = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: key\n      authorized_key: {{ user: bt_alice, key: {key}, path: {KEYS}, state: absent }}\n"
+    );
+    let run = play(dir.path(), &inv, &absent_key, &["-C", "--diff", "--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 1), "{}{}", run.stdout, run.stderr);
+    let diff = &run.result("host01", "key")["diff"];
+    assert_eq!(
+        (diff["before"].as_str(), diff["after"].as_str()),
+        (Some(format!("{pubkey}\n").as_str()), Some(""))
+    );
+    assert_eq!(sh(&lab, 0, &format!("cat {KEYS}")).1, pubkey);
+    let run = play(dir.path(), &inv, &absent_key, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, &format!("cat {KEYS}")).1, "");
+    let run = play(dir.path(), &inv, &absent_key, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+
+    // The account and the groups go; a second run is ok.
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: user\n      user: { name: bt_alice, state: absent, remove: true }\n    - name: devs group\n      group: { name: bt_devs, state: absent }\n    - name: ops group\n      group: { name: bt_ops, state: absent }\n";
+    let run = play(dir.path(), &inv, gone, &["-C", "--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 3), "{}{}", run.stdout, run.stderr);
+    assert!(sh(&lab, 0, "getent passwd bt_alice").0);
+    let run = play(dir.path(), &inv, gone, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 3), "{}{}", run.stdout, run.stderr);
+    assert!(!sh(&lab, 0, "getent passwd bt_alice").0);
+    assert!(!sh(&lab, 0, "test -e /home/bt_alice").0);
+    assert!(!sh(&lab, 0, "getent group bt_devs").0);
+    assert!(!sh(&lab, 0, "getent group bt_ops").0);
+    let run = play(dir.path(), &inv, gone, &["--limit", "host01"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_missing_group_fails_with_ansibles_message_and_changes_nothing() {
+    let Some(lab) = lab_or_skip(1, "a_missing_group_fails_with_ansibles_message_and_changes_nothing") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let book = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: user\n      user: { name: bt_bob, groups: [bt_nope] }\n";
+    let run = play(dir.path(), &lab.inventory_path(), book, &[]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.result("host01", "user")["msg"], "Group bt_nope does not exist");
+    assert!(!sh(&lab, 0, "getent passwd bt_bob").0);
+}

@@ -166,3 +166,95 @@ fn a_missing_group_fails_with_ansibles_message_and_changes_nothing() {
     assert_eq!(run.result("host01", "user")["msg"], "Group bt_nope does not exist");
     assert!(!sh(&lab, 0, "getent passwd bt_bob").0);
 }
+
+#[test]
+fn a_user_is_modified_in_place_and_keys_go_to_the_moved_home() {
+    let Some(lab) = lab_or_skip(1, "a_user_is_modified_in_place_and_keys_go_to_the_moved_home") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.inventory_path();
+    let inv_s = inv.display().to_string();
+    let h1 =
+        "$6$batonsalt$Ht0cKzQpe3vD8mxm1Uq0C5iV7Y1pmQ9kXAbqG0dYyVdz1yJt8Jd7c5o4m3Wq0lMkS3XxD6eR7f2Lg1Bn9Hc5/.";
+    let h2 =
+        "$6$batonsalt$Zk0cKzQpe3vD8mxm1Uq0C5iV7Y1pmQ9kXAbqG0dYyVdz1yJt8Jd7c5o4m3Wq0lMkS3XxD6eR7f2Lg1Bn9Hc5/.";
+    let book = |user: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: groups\n      group: {{ name: \"{{{{ item }}}}\" }}\n      loop: [bt_g1, bt_g2]\n    - name: user\n      user: {user}\n"
+        )
+    };
+    let first = book(&format!(
+        "{{ name: bt_dave, shell: /bin/sh, comment: Dave, groups: [bt_g1], password: '{h1}' }}"
+    ));
+    let run = play(dir.path(), &inv, &first, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 2), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, "getent shadow bt_dave | cut -d: -f2").1, h1);
+    // The hash is compared with /etc/shadow: the same one again is ok.
+    let run = play(dir.path(), &inv, &first, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+
+    let second = book(&format!(
+        "{{ name: bt_dave, shell: /bin/bash, comment: Dave D, groups: [bt_g2], append: true, password: '{h2}', home: /srv/bt_dave, move_home: true }}"
+    ));
+    let run = play(dir.path(), &inv, &second, &["-C"]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, "getent passwd bt_dave | cut -d: -f5-").1, "Dave:/home/bt_dave:/bin/sh");
+    let run = play(dir.path(), &inv, &second, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, "getent passwd bt_dave | cut -d: -f5-").1, "Dave D:/srv/bt_dave:/bin/bash");
+    assert_eq!(
+        sh(&lab, 0, "id -Gn bt_dave | tr ' ' '\\n' | grep bt_g | sort | tr '\\n' ' '").1,
+        "bt_g1 bt_g2"
+    );
+    assert_eq!(sh(&lab, 0, "getent shadow bt_dave | cut -d: -f2").1, h2);
+    assert!(sh(&lab, 0, "test -d /srv/bt_dave && test ! -e /home/bt_dave").0);
+    let run = play(dir.path(), &inv, &second, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+
+    // authorized_key with the default path (the moved home), options and exclusive, ad hoc.
+    let pubkey = std::fs::read_to_string(format!("{}.pub", lab.client_key().display())).unwrap();
+    let pubkey = pubkey.trim().to_string();
+    let keys = "/srv/bt_dave/.ssh/authorized_keys";
+    lab.exec(0, &format!("mkdir -p /srv/bt_dave/.ssh && printf '# old\\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIold old\\n' > {keys}"))
+        .unwrap();
+    let args = format!("user=bt_dave key='{pubkey}' key_options=no-port-forwarding exclusive=yes");
+    let adhoc = |args: &str| {
+        run_baton(&["run", "host01", "-i", &inv_s, "-m", "authorized_key", "-a", args, "--json"], None)
+    };
+    let out = adhoc(&args);
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("\"status\":\"changed\""), "{}", out.stdout);
+    assert_eq!(sh(&lab, 0, &format!("cat {keys}")).1, format!("no-port-forwarding {pubkey}"));
+    assert_eq!(
+        sh(&lab, 0, &format!("stat -c '%a %U' /srv/bt_dave/.ssh {keys}")).1,
+        "700 bt_dave\n600 bt_dave"
+    );
+    let out = adhoc(&args);
+    assert!(out.stdout.contains("\"status\":\"ok\""), "{}", out.stdout);
+    let out = run_baton(
+        &[
+            "run",
+            "host01",
+            "-i",
+            &inv_s,
+            "-e",
+            "ansible_user=bt_dave",
+            "-m",
+            "command",
+            "-a",
+            "pwd",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.stdout.contains("\"stdout\":\"/srv/bt_dave\""), "{}{}", out.stdout, out.stderr);
+
+    // Locking keeps the hash behind a `!`, once.
+    let locked = book("{ name: bt_dave, password_lock: true }");
+    let run = play(dir.path(), &inv, &locked, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(sh(&lab, 0, "getent shadow bt_dave | cut -d: -f2").1, format!("!{h2}"));
+    let run = play(dir.path(), &inv, &locked, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
+}

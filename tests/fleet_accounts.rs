@@ -250,6 +250,27 @@ fn a_user_is_modified_in_place_and_keys_go_to_the_moved_home() {
     );
     assert!(out.stdout.contains("\"stdout\":\"/srv/bt_dave\""), "{}{}", out.stdout, out.stderr);
 
+    // As `deploy` with become: the key goes, the file stays the user's.
+    let out = run_baton(
+        &[
+            "run",
+            "host01",
+            "-i",
+            &inv_s,
+            "-e",
+            "ansible_user=deploy",
+            "-b",
+            "-m",
+            "authorized_key",
+            "-a",
+            &format!("user=bt_dave key='{pubkey}' state=absent"),
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.stdout.contains("\"status\":\"changed\""), "{}{}", out.stdout, out.stderr);
+    assert_eq!(sh(&lab, 0, &format!("stat -c '%a %U %s' {keys}")).1, "600 bt_dave 0");
+
     // Locking keeps the hash behind a `!`, once.
     let locked = book("{ name: bt_dave, password_lock: true }");
     let run = play(dir.path(), &inv, &locked, &[]);

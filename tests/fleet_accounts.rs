@@ -279,3 +279,114 @@ fn a_user_is_modified_in_place_and_keys_go_to_the_moved_home() {
     let run = play(dir.path(), &inv, &locked, &[]);
     assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
 }
+
+/// Runs `book` with ansible-playbook against host01; (exit code, changed count, output).
+fn ansible_play(lab: &Lab, dir: &std::path::Path, book: &str, check: bool) -> (Option<i32>, u64, String) {
+    let path = dir.join("ansible.yml");
+    std::fs::write(&path, book).unwrap();
+    let home = lab.dir().join("ansible-home-accounts");
+    let mut cmd = std::process::Command::new("ansible-playbook");
+    cmd.arg(&path)
+        .arg("-i")
+        .arg(lab.inventory_path())
+        .args(["--limit", "host01"])
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .env("ANSIBLE_PIPELINING", "1")
+        .env("ANSIBLE_HOME", &home)
+        .env("ANSIBLE_LOCAL_TEMP", home.join("tmp"));
+    if check {
+        cmd.arg("--check");
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let changed = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("host01") && l.contains("changed="))
+        .and_then(|l| l.split("changed=").nth(1)?.split_whitespace().next()?.parse().ok())
+        .unwrap_or(u64::MAX);
+    (out.status.code(), changed, text)
+}
+
+/// What the account databases and homes say on host `i`.
+fn accounts(lab: &Lab, i: usize) -> String {
+    let script = "getent group bt_web bt_db | cut -d: -f1,3,4; \
+                  getent passwd bt_svc bt_sys bt_web bt_lock | cut -d: -f1,3-; \
+                  getent shadow bt_svc bt_sys bt_web bt_lock | cut -d: -f1,2,4-; \
+                  for u in bt_svc bt_sys bt_web bt_lock; do printf '%s: ' $u; id -Gn $u 2>&1; done; \
+                  stat -c '%n %a %U %G' /opt/bt /opt/bt/svc /home/bt_web /home/bt_lock /home/bt_sys 2>&1; \
+                  ls -A /opt/bt/svc 2>&1";
+    sh(lab, i, script).1
+}
+
+#[test]
+fn same_accounts_and_changed_counts_as_ansible_playbook() {
+    if !common::have("ansible-playbook") {
+        eprintln!(
+            "SKIPPED: same_accounts_and_changed_counts_as_ansible_playbook: ansible-playbook is not installed"
+        );
+        return;
+    }
+    let Some(lab) = lab_or_skip(2, "same_accounts_and_changed_counts_as_ansible_playbook") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.inventory_path();
+    let create = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - group: { name: bt_web, gid: 4567 }
+    - group: { name: bt_db, system: true }
+    - user:
+        name: bt_svc
+        comment: Svc user
+        group: bt_web
+        groups: [bt_db]
+        shell: /bin/bash
+        password: "$6$x$abc"
+        home: /opt/bt/svc
+    - user: { name: bt_sys, system: true, create_home: false, shell: /usr/sbin/nologin }
+    - user: { name: bt_web }
+    - user: { name: bt_lock, password: "$6$y$def", password_lock: true }
+"#;
+    let modify = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - user:
+        name: bt_svc
+        groups: [bt_web]
+        append: true
+        comment: Svc 2
+        expires: 1767225600
+        password_expire_max: 90
+    - user: { name: bt_sys, groups: [] }
+    - user: { name: bt_lock, password_lock: false }
+    - user: { name: bt_web, uid: 4999, shell: /bin/sh }
+"#;
+    let remove = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - user: { name: bt_svc, state: absent, remove: true }
+    - user: { name: bt_web, state: absent }
+    - group: { name: bt_db, state: absent }
+"#;
+    for (name, book) in [("create", create), ("modify", modify), ("remove", remove)] {
+        for check in [true, false, false] {
+            let flag: &[&str] = if check { &["-C"] } else { &[] };
+            let (code, ansible_changed, text) = ansible_play(&lab, dir.path(), book, check);
+            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{text}");
+            let mut extra = vec!["--limit", "host02"];
+            extra.extend_from_slice(flag);
+            let run = play(dir.path(), &inv, book, &extra);
+            assert_eq!(run.code, Some(0), "{name}: {}{}", run.stdout, run.stderr);
+            assert_eq!(
+                run.count("changed"),
+                ansible_changed,
+                "{name} (check: {check}): changed counts differ\n{text}\n{}",
+                run.stdout
+            );
+            assert_eq!(accounts(&lab, 1), accounts(&lab, 0), "{name} (check: {check}): hosts differ");
+        }
+    }
+}

@@ -63,7 +63,7 @@ pub fn install_script(staged: &str, dest: &str, opts: &PutOptions) -> String {
 /// Moves a file staged in the login user's private temp dir into place as the become user.
 ///
 /// A become user other than root cannot read that dir, so it is granted read access with an
-/// ACL first (never by making the file world-readable).
+/// ACL, or (when the login user is root) given the files (never by making them world-readable).
 pub async fn install_staged(
     conn: &dyn Connection,
     staged_dir: &str,
@@ -74,8 +74,10 @@ pub async fn install_staged(
 ) -> Result<(), ConnError> {
     let fail = |reason: String| ConnError::Transfer { path: dest.to_string(), reason };
     if b.user != "root" {
+        // An ACL first; without setfacl (or ACL support) a root login hands the files to the
+        // become user instead, as Ansible does. Never world-readable.
         let grant = format!(
-            "setfacl -m u:{u}:x {d} && setfacl -m u:{u}:r {f}",
+            "{{ setfacl -m u:{u}:x {d} && setfacl -m u:{u}:r {f}; }} 2>/dev/null || chown -- {u} {d} {f}",
             u = quote(&b.user),
             d = quote(staged_dir),
             f = quote(staged)
@@ -83,7 +85,7 @@ pub async fn install_staged(
         let out = conn.exec(&Command::new(grant)).await?;
         if !out.success() {
             return Err(fail(format!(
-                "cannot let `{}` read the uploaded file (setfacl failed: {})",
+                "cannot let `{}` read the uploaded file (setfacl and chown failed: {})",
                 b.user,
                 out.stderr_str().trim()
             )));

@@ -70,9 +70,12 @@ pub async fn run_spec(
 ) -> Result<TaskResult, ModuleError> {
     let tests = spec.guard.skip_test();
     if ctx.check_mode && !spec.guard.is_set() {
+        // Ansible's result keeps empty stdout/stderr, so `result.stdout` stays usable.
         let mut r = TaskResult::new(Status::Skipped);
         r.msg = Some("Command would have run if not in check mode".into());
         r.rc = Some(0);
+        r.stdout = Some(String::new());
+        r.stderr = Some(String::new());
         return Ok(r);
     }
     let mut line = String::new();

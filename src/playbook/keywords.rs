@@ -79,5 +79,22 @@ pub const PLAY: &[&str] = &[
 ];
 
 /// Loop lookups Baton supports as `with_<name>`.
-pub const WITH_LOOKUPS: &[&str] =
-    &["dict", "fileglob", "indexed_items", "items", "list", "nested", "sequence", "subelements", "together"];
+pub const WITH_LOOKUPS: &[&str] = &[
+    "dict",
+    "env",
+    "file",
+    "fileglob",
+    "first_found",
+    "indexed_items",
+    "items",
+    "lines",
+    "list",
+    "nested",
+    "password",
+    "pipe",
+    "sequence",
+    "subelements",
+    "template",
+    "together",
+    "vars",
+];

@@ -12,6 +12,7 @@ pub mod error;
 pub mod filters;
 pub mod format;
 pub mod literals;
+pub mod lookups;
 pub mod templater;
 pub mod tests;
 pub mod version;

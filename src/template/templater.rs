@@ -60,6 +60,7 @@ impl Templater {
         env.add_global("omit", OMIT);
         super::filters::register(&mut env);
         super::tests::register(&mut env);
+        super::lookups::register(&mut env);
         super::filters::register_fqcn(&mut env);
         Templater { env }
     }

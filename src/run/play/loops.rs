@@ -23,9 +23,28 @@ pub fn items(engine: &Engine, vars: &HostVars, lp: &Loop, scope: &Scope) -> Resu
         Loop::Lookup { name, terms } => {
             let rendered =
                 vars.render(&terms.value).map_err(|e| format!("{e} (in `with_{name}` at {})", terms.loc))?;
+            if CONTROLLER_LOOKUPS.contains(&name.as_str()) {
+                return controller_lookup(vars, name, &rendered)
+                    .map_err(|e| format!("with_{name}: {e} ({})", terms.loc));
+            }
             lookup(engine, name, rendered, scope).map_err(|e| format!("with_{name}: {e} ({})", terms.loc))
         }
     }
+}
+
+/// The `with_<name>` loops the template engine's lookups answer (see
+/// [`crate::template::lookups`]), with the host's variables for `vars` and `template`.
+pub const CONTROLLER_LOOKUPS: &[&str] =
+    &["env", "file", "first_found", "lines", "password", "pipe", "template", "vars"];
+
+fn controller_lookup(vars: &HostVars, name: &str, terms: &Value) -> Result<Vec<Value>, String> {
+    let ctx =
+        minijinja::context! { __baton_terms => minijinja::Value::from_serialize(terms), ..vars.context() };
+    let v = vars
+        .templater()
+        .eval_expr(&format!("__baton_with({name:?}, __baton_terms)"), &ctx)
+        .map_err(|e| e.to_string())?;
+    Ok(as_list(v))
 }
 
 fn as_list(v: Value) -> Vec<Value> {

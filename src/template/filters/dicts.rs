@@ -11,6 +11,35 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("dict2items", dict2items);
     env.add_filter("items2dict", items2dict);
     env.add_filter("combine", combine);
+    env.add_function("dict", dict);
+}
+
+/// Python's `dict()`: from key/value pairs (`dict(keys | zip(values))`), a mapping, and/or
+/// keyword arguments.
+fn dict(args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let mut out = indexmap::IndexMap::new();
+    if let Some(src) = args.first() {
+        if src.kind() == ValueKind::Map {
+            for k in src.try_iter()? {
+                let v = src.get_item(&k)?;
+                out.insert(k, v);
+            }
+        } else {
+            for pair in src.try_iter()? {
+                let kv: Vec<Value> = pair.try_iter()?.collect();
+                match kv.as_slice() {
+                    [k, v] => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                    _ => return Err(fail("dict() needs pairs of key and value")),
+                }
+            }
+        }
+    }
+    for k in kwargs.args() {
+        out.insert(Value::from(k), kwargs.get::<Value>(k)?);
+    }
+    Ok(Value::from_iter(out))
 }
 
 /// `{'a': 1} | dict2items` gives `[{'key': 'a', 'value': 1}]`.
@@ -84,7 +113,8 @@ pub fn merge(
     list_merge: &str,
 ) -> Map<String, Json> {
     for (key, y_val) in y {
-        let merged = match (x.remove(&key), y_val) {
+        // Taken in place, so a merged key keeps its position (Python dicts keep order).
+        let merged = match (x.get_mut(&key).map(std::mem::take), y_val) {
             (Some(Json::Object(xa)), Json::Object(ya)) if recursive => {
                 Json::Object(merge(xa, ya, recursive, list_merge))
             }

@@ -3,8 +3,6 @@
 
 use minijinja::{Environment, Value};
 
-use crate::connection::quote::quote;
-
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("capitalize", capitalize);
     env.add_filter("quote", shell_quote);
@@ -29,7 +27,19 @@ fn shell_quote(value: &Value) -> String {
         Some(s) => s.to_string(),
         None => crate::template::format::display(value),
     };
-    quote(&text).into_owned()
+    python_shlex_quote(&text)
+}
+
+/// Python's `shlex.quote`, which Ansible's `quote` filter is: safe words stay, everything else
+/// is single-quoted with `'"'"'` for each quote inside.
+fn python_shlex_quote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".into();
+    }
+    if s.chars().all(|c| c.is_alphanumeric() || "@%+=:,./-_".contains(c)) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
 }
 
 /// Python's `os.path.basename`: the part after the last `/` (empty for a trailing slash).
@@ -90,7 +100,9 @@ mod unit {
     fn quote_like_shlex() {
         assert_eq!(eval("'a b' | quote"), json!("'a b'"));
         assert_eq!(eval("'plain' | quote"), json!("plain"));
-        assert_eq!(eval("\"it's\" | quote"), json!("'it'\\''s'"));
+        // What ansible-core's quote (shlex.quote) prints, as the differential corpus showed.
+        assert_eq!(eval("\"it's\" | quote"), json!("'it'\"'\"'s'"));
+        assert_eq!(eval("'' | quote"), json!("''"));
     }
 
     #[test]

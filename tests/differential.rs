@@ -254,4 +254,12 @@ corpus! {
     stat_find => "15_stat_find.yml",
     fetch_slurp => "16_fetch_slurp.yml",
     archives => "17_archives.yml",
+    text_modules => "18_text_modules.yml",
+    lookups => "19_lookups.yml",
+    filters => "20_filters.yml",
+    play_keywords => "21_play_keywords.yml",
+    r#become => "22_become.yml",
+    delegation => "23_delegation.yml",
+    conditions => "24_conditions.yml",
+    check_mode_keywords => "25_check_mode_keywords.yml",
 }

@@ -390,3 +390,80 @@ fn same_accounts_and_changed_counts_as_ansible_playbook() {
         }
     }
 }
+
+/// Whether ansible-playbook can run `authorized_key` (the ansible.posix collection, or the
+/// module in ANSIBLE_LIBRARY).
+fn ansible_has_authorized_key() -> bool {
+    common::have("ansible-playbook")
+        && std::process::Command::new("ansible-doc")
+            .args(["-t", "module", "authorized_key"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn same_authorized_keys_files_and_changed_counts_as_ansible_playbook() {
+    if !ansible_has_authorized_key() {
+        eprintln!(
+            "SKIPPED: same_authorized_keys_files_and_changed_counts_as_ansible_playbook: ansible-playbook has no authorized_key (install ansible.posix)"
+        );
+        return;
+    }
+    let Some(lab) = lab_or_skip(2, "same_authorized_keys_files_and_changed_counts_as_ansible_playbook")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.inventory_path();
+    let a = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIaaaa alice@laptop";
+    let b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbbbb";
+    let c = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYcccc carol";
+    let seed = "# managed by hand\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIold old@host\n\n\nno-pty ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQrsa rsa key\ngarbage line here\n";
+    for i in 0..2 {
+        sh(&lab, i, "useradd -m bt_kim");
+        lab.write_file(i, "/home/bt_kim/.ssh/authorized_keys", seed.as_bytes()).unwrap();
+    }
+    let task = |args: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: key\n      authorized_key:\n        user: bt_kim\n{args}"
+        )
+    };
+    let books = [
+        ("add", task(&format!("        key: \"{a}\"\n"))),
+        ("options dropped", task("        key: \"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQrsa rsa key\"\n")),
+        (
+            "options and comment",
+            task(&format!(
+                "        key: \"{a}\"\n        key_options: 'from=\"10.0.0.1,10.0.0.2\",no-agent-forwarding'\n        comment: alice2\n"
+            )),
+        ),
+        (
+            "several",
+            task(&format!(
+                "        key: |\n          {a}\n          {b}\n          # a comment\n          {c}\n"
+            )),
+        ),
+        ("exclusive", task(&format!("        key: \"{b}\"\n        exclusive: true\n"))),
+        ("absent", task(&format!("        key: \"{b}\"\n        state: absent\n"))),
+    ];
+    let state = "stat -c '%n %a %U %G' /home/bt_kim/.ssh /home/bt_kim/.ssh/authorized_keys; cat -A /home/bt_kim/.ssh/authorized_keys";
+    assert_eq!(sh(&lab, 0, state).1, sh(&lab, 1, state).1);
+    for (name, book) in &books {
+        for check in [true, false, false] {
+            let (code, ansible_changed, text) = ansible_play(&lab, dir.path(), book, check);
+            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{text}");
+            let mut extra = vec!["--limit", "host02"];
+            if check {
+                extra.push("-C");
+            }
+            let run = play(dir.path(), &inv, book, &extra);
+            assert_eq!(run.code, Some(0), "{name}: {}{}", run.stdout, run.stderr);
+            assert_eq!(
+                run.count("changed"),
+                ansible_changed,
+                "{name} (check: {check}): changed counts differ\n{text}"
+            );
+            assert_eq!(sh(&lab, 1, state).1, sh(&lab, 0, state).1, "{name} (check: {check}): files differ");
+        }
+    }
+}

@@ -20,6 +20,9 @@
 //! sense, atomically, owned by the user with mode 0600, after `~/.ssh` (or `path`'s directory)
 //! is made 0700 and the user's when `manage_dir` is on. `--diff` shows the file before and after.
 //!
+//! `key: file:///path/on/host.pub` reads the keys from a file on the host, as the collection's
+//! module does (one more command).
+//!
 //! Not supported: `key` given as a URL (`https://github.com/alice.keys`): the controller does
 //! not download it; give the key text (for example with a `lookup`). `validate_certs` is
 //! accepted and has nothing to do without URLs.
@@ -49,23 +52,31 @@ pub static MODULE: ModuleDef = ModuleDef {
     run: crate::module_entry!(run),
 };
 
-/// The key types Ansible recognises in a key line.
+/// The key types ansible.posix's authorized_key recognises in a key line.
 const KEY_TYPES: &[&str] = &[
     "sk-ecdsa-sha2-nistp256@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
     "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
     "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
     "ecdsa-sha2-nistp521",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
     "sk-ssh-ed25519@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
     "ssh-ed25519",
+    "ssh-ed25519-cert-v01@openssh.com",
     "ssh-dss",
     "ssh-rsa",
-    "ssh-ed25519-cert-v01@openssh.com",
+    "ssh-xmss@openssh.com",
+    "ssh-xmss-cert-v01@openssh.com",
+    "rsa-sha2-256",
+    "rsa-sha2-512",
     "ssh-rsa-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com",
+    "ssh-dss-cert-v01@openssh.com",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +126,19 @@ impl Params {
             follow: args.bool(m, "follow")?.unwrap_or(false),
             validate_certs: args.bool(m, "validate_certs")?.unwrap_or(true),
         })
+    }
+
+    /// The path on the host that a `file:` key names (`file:///a/b` is `/a/b`), as Python's
+    /// `urlparse(key).path`.
+    pub fn key_file(&self) -> Option<String> {
+        let rest = self.key.strip_prefix("file")?;
+        let rest = rest.strip_prefix(':').unwrap_or(rest);
+        let path = match rest.strip_prefix("//") {
+            // `//host/path`: the host part is not the path.
+            Some(net) => net.find('/').map_or("", |i| &net[i..]),
+            None => rest,
+        };
+        Some(path.to_string())
     }
 
     /// The keys to manage, one per line of `key`, blank lines and comments skipped.
@@ -436,8 +460,26 @@ pub fn result_data(p: &Params, keyfile: &str) -> Map<String, Value> {
     d
 }
 
+/// Reads the keys of a `file:` key from the host; `Err` is Ansible's message.
+pub fn key_file_script(path: &str) -> String {
+    let q = quote(path);
+    format!(
+        "[ -e {q} ] || {{ printf 'Path to a key file not found: %s\\n' {q} >&2; exit 1; }}\n\
+         [ -f {q} ] || {{ printf 'Path to a key is a directory and must be a file: %s\\n' {q} >&2; exit 1; }}\n\
+         cat -- {q}"
+    )
+}
+
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
-    let p = Params::parse(&args)?;
+    let mut p = Params::parse(&args)?;
+    let shown_key = p.key.clone();
+    if let Some(path) = p.key_file() {
+        let out = ctx.exec(key_file_script(&path)).await?;
+        if !out.success() {
+            return Ok(TaskResult::failed(out.stderr_str().trim().to_string()));
+        }
+        p.key = out.stdout_str();
+    }
     let out = ctx.exec(state_script(&p)).await?;
     if !out.success() {
         return Ok(TaskResult::failed(format!(
@@ -458,7 +500,7 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         Ok(n) => n,
         Err(msg) => return Ok(TaskResult::failed(msg)),
     };
-    let data = result_data(&p, &st.keyfile);
+    let data = result_data(&Params { key: shown_key, ..p.clone() }, &st.keyfile);
     let Some(after) = new else {
         return Plan::default().apply(ctx, data).await;
     };
@@ -652,6 +694,17 @@ mod tests {
 
     fn plan_for(p: &Params, st: &State) -> Plan {
         plan(p, st, String::new())
+    }
+
+    #[test]
+    fn file_keys_are_read_from_the_host() {
+        let key_file = |k: &str| params(json!({"user": "u", "key": k})).key_file();
+        assert_eq!(key_file("file:///home/u/k.pub").as_deref(), Some("/home/u/k.pub"));
+        assert_eq!(key_file("file:/k.pub").as_deref(), Some("/k.pub"));
+        assert_eq!(key_file("file://host/k.pub").as_deref(), Some("/k.pub"));
+        assert_eq!(key_file(A), None);
+        let s = key_file_script("/a b");
+        assert!(s.contains("[ -e '/a b' ]") && s.ends_with("cat -- '/a b'"), "{s}");
     }
 
     #[test]

@@ -18,7 +18,11 @@ pub fn parse_documents(file: &Arc<SourceFile>) -> Result<Vec<Node>, YamlError> {
     for item in Parser::new_from_str(&file.text) {
         let (event, span) = item.map_err(|e| {
             let m = e.marker();
-            let loc = SourceLoc::new(file.clone(), offsets.byte(m.index()), 1);
+            // An error at the end of the file is shown on its last character, so the line and
+            // the marker are still printed.
+            let end = file.text.trim_end().len();
+            let at = offsets.byte(m.index()).min(end.saturating_sub(1));
+            let loc = SourceLoc::new(file.clone(), at, 1);
             YamlError::syntax(&loc, format!("invalid YAML: {}", e.info()))
         })?;
         builder.event(event, span)?;

@@ -531,6 +531,15 @@ impl Engine {
                 r.msg = Some(e.to_string());
                 r
             }
+            // Argument problems found only now (templated arguments) point at the module.
+            Err(
+                e @ (modules::ModuleError::MissingParam { .. }
+                | modules::ModuleError::BadArgs { .. }
+                | modules::ModuleError::UnknownParam { .. }),
+            ) => TaskResult::failed(format!(
+                "{e}\n\nThe error appears to be in the task at {}",
+                x.task.action.name.loc.excerpt()
+            )),
             Err(e) => TaskResult::failed(e.to_string()),
         };
         Ok((result, facts))

@@ -280,8 +280,14 @@ fn a_user_is_modified_in_place_and_keys_go_to_the_moved_home() {
     assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}{}", run.stdout, run.stderr);
 }
 
-/// Runs `book` with ansible-playbook against host01; (exit code, changed count, output).
-fn ansible_play(lab: &Lab, dir: &std::path::Path, book: &str, check: bool) -> (Option<i32>, u64, String) {
+/// Runs `book` with ansible-playbook (`-v`, results as JSON) against host01; (exit code,
+/// changed count, each task's result, the output).
+fn ansible_play(
+    lab: &Lab,
+    dir: &std::path::Path,
+    book: &str,
+    check: bool,
+) -> (Option<i32>, u64, Vec<serde_json::Value>, String) {
     let path = dir.join("ansible.yml");
     std::fs::write(&path, book).unwrap();
     let home = lab.dir().join("ansible-home-accounts");
@@ -289,8 +295,9 @@ fn ansible_play(lab: &Lab, dir: &std::path::Path, book: &str, check: bool) -> (O
     cmd.arg(&path)
         .arg("-i")
         .arg(lab.inventory_path())
-        .args(["--limit", "host01"])
+        .args(["--limit", "host01", "-v"])
         .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_CALLBACK_RESULT_FORMAT", "json")
         .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
         .env("ANSIBLE_PIPELINING", "1")
         .env("ANSIBLE_HOME", &home)
@@ -306,7 +313,60 @@ fn ansible_play(lab: &Lab, dir: &std::path::Path, book: &str, check: bool) -> (O
         .find(|l| l.starts_with("host01") && l.contains("changed="))
         .and_then(|l| l.split("changed=").nth(1)?.split_whitespace().next()?.parse().ok())
         .unwrap_or(u64::MAX);
-    (out.status.code(), changed, text)
+    let results = text
+        .lines()
+        .filter(|l| l.contains("[host01]") && !l.starts_with("TASK"))
+        .filter_map(|l| serde_json::from_str(l.split_once(" => ")?.1).ok())
+        .collect();
+    (out.status.code(), changed, results, text)
+}
+
+/// Keys whose values cannot match between two hosts or two tools.
+const NOT_COMPARED: &[&str] = &[
+    "invocation",
+    "warnings",
+    "deprecations",
+    "_ansible_no_log",
+    "action",
+    "ssh_fingerprint",
+    "ssh_public_key",
+    "stdout",
+    "stderr",
+    "stdout_lines",
+    "stderr_lines",
+];
+
+/// Every key Ansible returned for each task on host01 has the same value in Baton's result
+/// for the task on host02 (`changed` and `failed` from Baton's status).
+fn same_results(name: &str, theirs: &[serde_json::Value], run: &common::PlayRun) {
+    let ours: Vec<serde_json::Value> = run
+        .events
+        .iter()
+        .filter(|e| e["event"] == "host_result" && e["host"] == "host02")
+        .map(|e| {
+            let mut r = e["result"].clone();
+            if let Some(serde_json::Value::Object(data)) = r.as_object_mut().and_then(|m| m.remove("data")) {
+                for (k, v) in data {
+                    r[k] = v;
+                }
+            }
+            r
+        })
+        .collect();
+    assert_eq!(theirs.len(), ours.len(), "{name}: task counts differ\n{theirs:?}\n{}", run.stdout);
+    for (i, (a, b)) in theirs.iter().zip(&ours).enumerate() {
+        for (k, v) in a.as_object().into_iter().flatten() {
+            if NOT_COMPARED.contains(&k.as_str()) {
+                continue;
+            }
+            let got = match k.as_str() {
+                "changed" => serde_json::Value::Bool(b["status"] == "changed"),
+                "failed" => serde_json::Value::Bool(b["status"] == "failed"),
+                _ => b[k].clone(),
+            };
+            assert_eq!(&got, v, "{name}: task {i}: `{k}` differs\nansible: {a}\nbaton: {b}");
+        }
+    }
 }
 
 /// What the account databases and homes say on host `i`.
@@ -374,8 +434,8 @@ fn same_accounts_and_changed_counts_as_ansible_playbook() {
     for (name, book) in [("create", create), ("modify", modify), ("remove", remove)] {
         for check in [true, false, false] {
             let flag: &[&str] = if check { &["-C"] } else { &[] };
-            let (code, ansible_changed, text) = ansible_play(&lab, dir.path(), book, check);
-            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{text}");
+            let (code, ansible_changed, results, report) = ansible_play(&lab, dir.path(), book, check);
+            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{report}");
             let mut extra = vec!["--limit", "host02"];
             extra.extend_from_slice(flag);
             let run = play(dir.path(), &inv, book, &extra);
@@ -383,10 +443,13 @@ fn same_accounts_and_changed_counts_as_ansible_playbook() {
             assert_eq!(
                 run.count("changed"),
                 ansible_changed,
-                "{name} (check: {check}): changed counts differ\n{text}\n{}",
+                "{name} (check: {check}): changed counts differ\n{report}\n{}",
                 run.stdout
             );
             assert_eq!(accounts(&lab, 1), accounts(&lab, 0), "{name} (check: {check}): hosts differ");
+            if !check {
+                same_results(name, &results, &run);
+            }
         }
     }
 }
@@ -450,8 +513,8 @@ fn same_authorized_keys_files_and_changed_counts_as_ansible_playbook() {
     assert_eq!(sh(&lab, 0, state).1, sh(&lab, 1, state).1);
     for (name, book) in &books {
         for check in [true, false, false] {
-            let (code, ansible_changed, text) = ansible_play(&lab, dir.path(), book, check);
-            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{text}");
+            let (code, ansible_changed, results, report) = ansible_play(&lab, dir.path(), book, check);
+            assert_eq!(code, Some(0), "{name}: ansible-playbook failed:\n{report}");
             let mut extra = vec!["--limit", "host02"];
             if check {
                 extra.push("-C");
@@ -461,9 +524,12 @@ fn same_authorized_keys_files_and_changed_counts_as_ansible_playbook() {
             assert_eq!(
                 run.count("changed"),
                 ansible_changed,
-                "{name} (check: {check}): changed counts differ\n{text}"
+                "{name} (check: {check}): changed counts differ\n{report}"
             );
             assert_eq!(sh(&lab, 1, state).1, sh(&lab, 0, state).1, "{name} (check: {check}): files differ");
+            if !check {
+                same_results(name, &results, &run);
+            }
         }
     }
 }

@@ -262,4 +262,5 @@ corpus! {
     delegation => "23_delegation.yml",
     conditions => "24_conditions.yml",
     check_mode_keywords => "25_check_mode_keywords.yml",
+    git => "30_git.yml",
 }

@@ -319,8 +319,15 @@ pub fn commands(p: &Params, action: &Action) -> Vec<String> {
                 }
                 _ => {}
             }
-            c.push_str(&format!(" -- {} {dest}", quote(&p.repo)));
+            // git ignores --depth for a clone from a local path unless it is a file:// URL;
+            // origin keeps the path the task names, so the next run sees the same URL.
+            let local = p.depth.is_some() && p.repo.starts_with('/');
+            let source = if local { format!("file://{}", p.repo) } else { p.repo.clone() };
+            c.push_str(&format!(" -- {} {dest}", quote(&source)));
             cmds.push(c);
+            if local {
+                cmds.push(format!("{in_dest} remote set-url {remote} {}", quote(&p.repo)));
+            }
             if let Target::Commit(commit) = target {
                 if p.depth.is_some() {
                     cmds.push(format!("{in_dest} fetch{depth} {remote} {}", quote(commit)));
@@ -464,8 +471,13 @@ mod tests {
         let action = plan(&p, &st);
         assert_eq!(action, Action::Clone(Target::Branch { name: "main".into(), commit: B.into() }));
         let cmds = commands(&p, &action);
-        assert_eq!(cmds[0], "git clone --origin origin --depth 1 --branch main -- /srv/src.git /srv/app");
-        assert!(cmds[1].contains("submodule update --init --recursive"));
+        // A shallow clone of a local path goes through file://, and origin keeps the path.
+        assert_eq!(
+            cmds[0],
+            "git clone --origin origin --depth 1 --branch main -- file:///srv/src.git /srv/app"
+        );
+        assert_eq!(cmds[1], "git -C /srv/app remote set-url origin /srv/src.git");
+        assert!(cmds[2].contains("submodule update --init --recursive"));
     }
 
     #[test]

@@ -12,13 +12,19 @@ use serde_json::Value;
 use super::run_command::{CommandSpec, Guard, run_spec};
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, args::RAW_PARAMS};
 use crate::connection::quote::quote;
-use crate::event::TaskResult;
+use crate::event::{Status, TaskResult};
 
 pub static MODULE: ModuleDef =
     ModuleDef { name: "raw", free_form: true, params: &["executable"], run: crate::module_entry!(run) };
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
     let m = MODULE.name;
+    if ctx.check_mode {
+        // Ansible's raw does not take part in check mode at all: skipped, with no output keys.
+        let mut r = TaskResult::new(Status::Skipped);
+        r.msg = Some("check mode not supported for raw".into());
+        return Ok(r);
+    }
     let text = args
         .str(m, RAW_PARAMS)?
         .ok_or_else(|| ModuleError::BadArgs { module: m.to_string(), message: "no command given".into() })?;

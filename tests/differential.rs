@@ -133,8 +133,16 @@ fn baton(lab: &Lab, book: &str, check: bool) -> Result<u64, Failure> {
     }
     let run = play_file(&path, &lab.inventory_path(), &extra);
     if run.code != Some(0) {
-        let failed =
-            run.events.iter().find(|e| e["event"] == "host_result" && e["result"]["status"] == "failed");
+        // The failure that stopped the host: not one whose error was ignored.
+        let ignored = |e: &serde_json::Value| {
+            run.events
+                .iter()
+                .any(|i| i["event"] == "ignored" && i["task"] == e["task"] && i["host"] == e["host"])
+        };
+        let failed = run
+            .events
+            .iter()
+            .find(|e| e["event"] == "host_result" && e["result"]["status"] == "failed" && !ignored(e));
         return Err(Failure {
             task: failed.and_then(|e| e["task"].as_str()).unwrap_or_default().to_string(),
             detail: format!(
@@ -262,5 +270,9 @@ corpus! {
     delegation => "23_delegation.yml",
     conditions => "24_conditions.yml",
     check_mode_keywords => "25_check_mode_keywords.yml",
+    users_groups => "26_users_groups.yml",
+    control => "27_control.yml",
+    packages => "28_packages.yml",
+    strategy_serial => "29_strategy_serial.yml",
     git => "30_git.yml",
 }

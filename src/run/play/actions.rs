@@ -14,7 +14,6 @@ use super::host_task::Exec;
 use super::play_run::PlayState;
 use super::scope::Scope;
 use crate::event::{Event, Status, TaskResult};
-use crate::playbook::load::truthy;
 use crate::playbook::model::Task;
 use crate::vars::{HostVars, Layer, VarMap};
 
@@ -82,7 +81,6 @@ impl Engine {
                     Some(v) => vec![v.clone()],
                     None => return Err("action `assert` needs the parameter `that`".into()),
                 };
-                let quiet = args.get("quiet").is_some_and(truthy);
                 for cond in that {
                     let holds = match &cond {
                         Value::Bool(b) => *b,
@@ -100,12 +98,10 @@ impl Engine {
                         return Ok(Some((r, VarMap::new())));
                     }
                 }
+                // `quiet` only hides the evaluated conditions; the message is always there.
                 let mut data = Map::new();
-                if !quiet {
-                    let msg =
-                        args.get("success_msg").cloned().unwrap_or_else(|| json!("All assertions passed"));
-                    data.insert("msg".into(), msg);
-                }
+                let msg = args.get("success_msg").cloned().unwrap_or_else(|| json!("All assertions passed"));
+                data.insert("msg".into(), msg);
                 (ok(data), VarMap::new())
             }
             "fail" => {

@@ -57,7 +57,13 @@ pub struct PlayState<'p> {
 impl PlayState<'_> {
     /// The hosts of `hosts` still in the play.
     pub fn live(&self, engine: &Engine, hosts: &[String]) -> Vec<String> {
-        if self.end_play.load(Ordering::SeqCst) || self.abort.load(Ordering::SeqCst) || engine.interrupted() {
+        // `meta: end_batch` ends this batch's state (the next batch gets a fresh one).
+        let ended_batch = self.end_batch.load(Ordering::SeqCst);
+        if self.end_play.load(Ordering::SeqCst)
+            || ended_batch
+            || self.abort.load(Ordering::SeqCst)
+            || engine.interrupted()
+        {
             return Vec::new();
         }
         let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());

@@ -275,4 +275,5 @@ corpus! {
     packages => "28_packages.yml",
     strategy_serial => "29_strategy_serial.yml",
     git => "30_git.yml",
+    hostname => "31_hostname.yml",
 }

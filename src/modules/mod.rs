@@ -22,6 +22,7 @@ pub mod fileinfo;
 pub mod find;
 pub mod git;
 pub mod group;
+pub mod hostname;
 pub mod lineinfile;
 pub mod mode;
 pub mod package;
@@ -36,6 +37,7 @@ pub mod setup;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
+pub mod sysctl;
 pub mod tempfile;
 pub mod template;
 pub mod text_edit;
@@ -82,6 +84,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &find::MODULE,
     &git::MODULE,
     &group::MODULE,
+    &hostname::MODULE,
     &lineinfile::MODULE,
     &package::MODULE,
     &ping::MODULE,
@@ -93,6 +96,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &shell::MODULE,
     &slurp::MODULE,
     &stat::MODULE,
+    &sysctl::MODULE,
     &tempfile::MODULE,
     &template::MODULE,
     &unarchive::MODULE,

@@ -429,7 +429,9 @@ pub(super) fn facts_vars(facts: &Map<String, Value>, existing: Option<&Value>) -
     };
     let mut out = VarMap::new();
     for (k, v) in facts {
-        merged.insert(k.clone(), v.clone());
+        // Inside `ansible_facts` names go without the prefix (`ansible_facts.hostname`), as
+        // Ansible files a module's `ansible_hostname` there.
+        merged.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
         let name = if k.starts_with("ansible_") { k.clone() } else { format!("ansible_{k}") };
         out.insert(name, v.clone());
     }

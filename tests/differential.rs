@@ -276,4 +276,5 @@ corpus! {
     strategy_serial => "29_strategy_serial.yml",
     git => "30_git.yml",
     hostname => "31_hostname.yml",
+    cron => "32_cron.yml",
 }

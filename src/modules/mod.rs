@@ -13,6 +13,7 @@ pub mod blockinfile;
 pub mod command;
 pub mod context;
 pub mod copy;
+pub mod cron;
 pub mod custom;
 pub mod dnf;
 pub mod error;
@@ -78,6 +79,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &blockinfile::MODULE,
     &command::MODULE,
     &copy::MODULE,
+    &cron::MODULE,
     &dnf::MODULE,
     &fetch::MODULE,
     &file::MODULE,

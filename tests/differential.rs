@@ -277,4 +277,5 @@ corpus! {
     git => "30_git.yml",
     hostname => "31_hostname.yml",
     cron => "32_cron.yml",
+    service => "33_service.yml",
 }

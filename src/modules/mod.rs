@@ -34,11 +34,13 @@ pub mod release;
 pub mod replace;
 pub mod run_command;
 pub mod script;
+pub mod service;
 pub mod setup;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
 pub mod sysctl;
+pub mod systemd_service;
 pub mod tempfile;
 pub mod template;
 pub mod text_edit;
@@ -94,11 +96,13 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &release::MODULE,
     &replace::MODULE,
     &script::MODULE,
+    &service::MODULE,
     &setup::MODULE,
     &shell::MODULE,
     &slurp::MODULE,
     &stat::MODULE,
     &sysctl::MODULE,
+    &systemd_service::MODULE,
     &tempfile::MODULE,
     &template::MODULE,
     &unarchive::MODULE,
@@ -106,7 +110,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
 ];
 
 /// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).
-pub static ALIASES: &[(&str, &str)] = &[];
+pub static ALIASES: &[(&str, &str)] = &[("systemd", "systemd_service")];
 
 /// Finds a module by its short or fully qualified name (`copy`, `ansible.builtin.copy`,
 /// `ansible.legacy.copy`).

@@ -21,9 +21,11 @@ pub mod fetch;
 pub mod file;
 pub mod fileinfo;
 pub mod find;
+pub mod get_url;
 pub mod git;
 pub mod group;
 pub mod hostname;
+pub mod http_client;
 pub mod lineinfile;
 pub mod mode;
 pub mod package;
@@ -86,6 +88,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &fetch::MODULE,
     &file::MODULE,
     &find::MODULE,
+    &get_url::MODULE,
     &git::MODULE,
     &group::MODULE,
     &hostname::MODULE,

@@ -47,6 +47,7 @@ pub mod tempfile;
 pub mod template;
 pub mod text_edit;
 pub mod unarchive;
+pub mod uri;
 pub mod user;
 
 use std::future::Future;
@@ -109,6 +110,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &tempfile::MODULE,
     &template::MODULE,
     &unarchive::MODULE,
+    &uri::MODULE,
     &user::MODULE,
 ];
 

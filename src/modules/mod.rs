@@ -49,6 +49,7 @@ pub mod text_edit;
 pub mod unarchive;
 pub mod uri;
 pub mod user;
+pub mod wait_for;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -112,6 +113,7 @@ pub static REGISTRY: &[&ModuleDef] = &[
     &unarchive::MODULE,
     &uri::MODULE,
     &user::MODULE,
+    &wait_for::MODULE,
 ];
 
 /// Other names Ansible accepts for a registered module (`systemd` is `systemd_service`).

@@ -21,6 +21,9 @@
 //! request. Not supported (refused as unknown): `ciphers`, `client_cert`, `client_key`,
 //! `decompress`, `unredirected_headers`, `use_gssapi`, `use_netrc`, `use_proxy` (the host's
 //! proxy variables apply), `attributes`, `selevel`/`serole`/`setype`/`seuser`.
+//!
+//! `url_password` travels on the host's command line (as the shell's argument), so a local
+//! user who can list processes on the host may see it while the request runs.
 
 use serde_json::{Map, Value};
 
@@ -118,11 +121,8 @@ impl Params {
         let checksum = parse_checksum(&args.str(m, "checksum")?.unwrap_or_default()).map_err(bad)?;
         let user = args.str(m, "url_username")?.or(args.str(m, "username")?);
         let password = args.str(m, "url_password")?.or(args.str(m, "password")?);
-        let auth = user.map(|user| Auth {
-            user,
-            password: password.unwrap_or_default(),
-            force_basic: args.bool(m, "force_basic_auth").ok().flatten().unwrap_or(false),
-        });
+        let force_basic = args.bool(m, "force_basic_auth")?.unwrap_or(false);
+        let auth = user.map(|user| Auth { user, password: password.unwrap_or_default(), force_basic });
         let mut headers = http_client::headers_from(args, m)?;
         if let Some(agent) = args.str(m, "http_agent")? {
             headers.push(("User-Agent".into(), agent));
@@ -180,14 +180,12 @@ pub fn digest_for(filename: &str, text: &str) -> Option<String> {
     None
 }
 
-/// What the host has: `dest`, its parent, and (when `dest` is a directory) the file inside it.
+/// What the host has: `dest` (with the wanted digest) and whether its parent exists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     pub host: HostFacts,
     pub dest: Option<FileInfo>,
     pub parent_exists: bool,
-    /// `dest/<url file name>`, when `dest` is a directory.
-    pub inner: Option<FileInfo>,
 }
 
 fn dirname(path: &str) -> String {
@@ -199,12 +197,7 @@ fn dirname(path: &str) -> String {
 }
 
 fn probes(p: &Params, algo: Option<Checksum>) -> Vec<Probe> {
-    let inner = format!("{}/{}", p.dest.trim_end_matches('/'), http_client::url_filename(&p.url));
-    vec![
-        Probe::new(&p.dest).follow(true).checksum(algo),
-        Probe::new(dirname(&p.dest)).follow(true),
-        Probe::new(inner).follow(true).checksum(algo),
-    ]
+    vec![Probe::new(&p.dest).follow(true).checksum(algo), Probe::new(dirname(&p.dest)).follow(true)]
 }
 
 /// What to do about `dest`.
@@ -392,7 +385,6 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         host: facts.host.clone(),
         dest: facts.get(0, &probes[0].path).cloned(),
         parent_exists: facts.get(1, &probes[1].path).is_some_and(FileInfo::is_dir),
-        inner: facts.get(2, &probes[2].path).cloned(),
     };
     let decision = match decide(&p, &state, digest.as_ref()) {
         Ok(d) => d,

@@ -281,23 +281,25 @@ impl Response {
                 let blocks = header_blocks(&head, true);
                 r.redirects = u32::try_from(blocks.len().saturating_sub(1)).unwrap_or(0);
                 if blocks.len() > 1
-                    && let Some(loc) =
-                        blocks[blocks.len() - 2].2.iter().find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                    && let Some(loc) = blocks[blocks.len() - 2]
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
                 {
                     r.url = join_url(url, &loc.1);
                 }
-                if let Some((status, _, _)) = blocks.last() {
-                    r.status = *status;
+                if let Some(last) = blocks.last() {
+                    r.status = last.status;
                 }
                 blocks
             }
             _ => Vec::new(),
         };
-        if let Some((_, reason, headers)) = blocks.into_iter().last()
+        if let Some(last) = blocks.into_iter().last()
             && r.status > 0
         {
-            r.reason = reason;
-            r.headers = headers;
+            r.reason = last.reason;
+            r.headers = last.headers;
         }
         if r.status <= 0 {
             r.status = -1;
@@ -351,10 +353,18 @@ impl Response {
     }
 }
 
-/// The response header blocks of a header dump: (status, reason, headers) per response, in
+/// One response's status line and headers in a header dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Block {
+    status: i32,
+    reason: String,
+    headers: Vec<(String, String)>,
+}
+
+/// The response header blocks of a header dump, one per response (redirects first), in
 /// order. wget indents its server-response lines by two spaces and mixes in its own lines.
-fn header_blocks(text: &str, indented: bool) -> Vec<(i32, String, Vec<(String, String)>)> {
-    let mut blocks: Vec<(i32, String, Vec<(String, String)>)> = Vec::new();
+fn header_blocks(text: &str, indented: bool) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
     for raw in text.lines() {
         let line = raw.trim_end_matches('\r');
         let line = if indented {
@@ -370,13 +380,13 @@ fn header_blocks(text: &str, indented: bool) -> Vec<(i32, String, Vec<(String, S
             let _version = parts.next();
             let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let reason = parts.next().unwrap_or("").trim().to_string();
-            blocks.push((status, reason, Vec::new()));
+            blocks.push(Block { status, reason, headers: Vec::new() });
         } else if let Some((k, v)) = line.split_once(':')
             && let Some(block) = blocks.last_mut()
             && !k.is_empty()
             && !k.contains(' ')
         {
-            block.2.push((k.to_string(), v.trim().to_string()));
+            block.headers.push((k.to_string(), v.trim().to_string()));
         }
     }
     blocks
@@ -641,15 +651,11 @@ mod tests {
             }
             let mut r = Request::get(&url, 5);
             r.method = "POST".into();
-            // The other tool's branch is made unreachable by renaming the probe.
-            let frag = r.fragment().replace(
-                &format!("command -v {}", if tool == "curl" { "wget" } else { "curl" }),
-                "command -v no-such-tool",
-            );
+            // curl is tried first; for wget, the curl probe is made to fail.
             let frag = if tool == "wget" {
-                frag.replacen("command -v curl", "command -v no-such-tool", 1)
+                r.fragment().replacen("command -v curl", "command -v no-such-tool", 1)
             } else {
-                frag
+                r.fragment()
             };
             let d = dir.path().display();
             let script = format!(

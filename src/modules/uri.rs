@@ -25,6 +25,9 @@
 //! (skipped). Not supported (refused as unknown): `src`, `remote_src`, `unix_socket`,
 //! `ca_path`, `client_cert`, `client_key`, `ciphers`, `decompress`, `unredirected_headers`,
 //! `use_gssapi`, `use_netrc`, `use_proxy`, `body_format: form-multipart`.
+//!
+//! `url_password` travels on the host's command line (as the shell's argument), so a local
+//! user who can list processes on the host may see it while the request runs.
 
 use serde_json::{Map, Value};
 

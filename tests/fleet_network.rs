@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Instant;
 
-use baton::lab::Lab;
+use baton::lab::{Lab, LabMode};
 use common::{PlayRun, lab_or_skip, play};
 use serde_json::json;
 
@@ -203,4 +203,84 @@ fn get_url_uri_and_wait_for_against_a_server_on_another_host() {
     let r = run.result("host02", "closed port");
     assert_eq!(r["msg"], format!("Timeout when waiting for {host}:{closed}"), "{r}");
     assert!(r["elapsed"].as_u64().is_some_and(|e| (2..=4).contains(&e)), "{r}");
+}
+
+#[test]
+fn wget_stands_in_for_curl_and_written_files_change_once() {
+    let Some(lab) = lab_or_skip(2, "wget_stands_in_for_curl_and_written_files_change_once") else {
+        return;
+    };
+    let inv = lab.inventory_path();
+    let dir = tempfile::tempdir().unwrap();
+    let port = 20000 + ((std::process::id() + 7) % 20000) as u16;
+    let server = serve(&lab, 0, port);
+    sh(&lab, 1, "rm -rf /srv/net && mkdir -p /srv/net && echo old > /srv/net/a.txt");
+
+    // force=yes replaces a different file once, with a backup; uri writes dest once; creates
+    // skips; an ad-hoc call works too.
+    let tasks = book(&format!(
+        "    - name: forced
+      get_url: url=http://{server}/a.txt dest=/srv/net/a.txt force=yes backup=yes
+    - name: saved
+      uri:
+        url: http://{server}/data.json
+        dest: /srv/net/data.json
+        mode: '0600'
+    - name: guarded
+      uri:
+        url: http://{server}/missing
+        creates: /srv/net/a.txt
+"
+    ));
+    let run = play(dir.path(), &inv, &tasks, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 2), "{}", show(&run));
+    let backup = run.result("host02", "forced")["backup_file"].as_str().unwrap_or_default().to_string();
+    assert!(backup.starts_with("/srv/net/a.txt."), "{}", show(&run));
+    assert_eq!(sh(&lab, 1, &format!("cat /srv/net/a.txt {backup}")), "hi\nold");
+    assert_eq!(sh(&lab, 1, "stat -c %a /srv/net/data.json"), "600");
+    assert_eq!(run.result("host02", "saved")["json"]["name"], "baton");
+    assert_eq!(run.result("host02", "guarded")["stdout"], "skipped, since '/srv/net/a.txt' exists");
+    let run = play(dir.path(), &inv, &tasks, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 0), "{}", show(&run));
+
+    // Without curl on host02 (its own overlay), wget makes the same requests. A loopback lab
+    // shares this machine's files: there curl stays.
+    if lab.mode() != LabMode::Namespaces {
+        eprintln!("SKIPPED: the wget half: loopback hosts share the machine's /usr/bin");
+        return;
+    }
+    sh(&lab, 1, "mv /usr/bin/curl /usr/bin/curl.off && rm -rf /srv/net && mkdir -p /srv/net");
+    assert_eq!(sh(&lab, 1, "command -v curl || echo none"), "none");
+    let run = play(dir.path(), &inv, &tasks, &[]);
+    assert_eq!((run.code, run.count("changed")), (Some(0), 2), "{}", show(&run));
+    assert_eq!(sh(&lab, 1, "cat /srv/net/a.txt"), "hi");
+    assert_eq!(run.result("host02", "saved")["content_type"], "application/json");
+    let missing = book(&format!("    - name: missing\n      uri: url=http://{server}/missing\n"));
+    let run = play(dir.path(), &inv, &missing, &[]);
+    assert_eq!(
+        run.result("host02", "missing")["msg"],
+        "Status code was 404 and not [200]: HTTP Error 404: File not found",
+        "{}",
+        show(&run)
+    );
+    let inv_s = inv.display().to_string();
+    let out = common::run_baton(
+        &[
+            "run",
+            "host02",
+            "-i",
+            &inv_s,
+            "-m",
+            "uri",
+            "-a",
+            &format!("url=http://{server}/data.json"),
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let results: Vec<_> =
+        common::json_events(&out.stdout).into_iter().filter(|e| e["event"] == "host_result").collect();
+    assert_eq!(results[0]["result"]["data"]["json"]["n"], json!([1, 2]), "{}", out.stdout);
+    sh(&lab, 1, "mv /usr/bin/curl.off /usr/bin/curl");
 }

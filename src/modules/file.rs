@@ -511,15 +511,20 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         };
         predicted.insert("state".into(), word.into());
     }
-    let mut result = plan.apply(ctx, predicted).await?;
+    // What the path looks like now, read back rather than guessed (uid of a new owner, ...),
+    // in the same round trip as the change.
+    let again = [Probe::new(&p.path).follow(p.follow && p.state != Some(FileState::Link))];
+    let (mut result, after) = plan.apply_then(ctx, predicted, &fileinfo::script(&again)).await?;
     if result.status == Status::Failed {
         result.data.insert("path".into(), p.path.clone().into());
         return Ok(result);
     }
-    // What the path looks like now, read back rather than guessed (uid of a new owner, ...).
     if changed && !ctx.check_mode {
-        let again = [Probe::new(&p.path).follow(p.follow && p.state != Some(FileState::Link))];
-        if let Ok(facts) = fileinfo::read(ctx, &again).await? {
+        let facts = match after {
+            Some(out) => fileinfo::parse(&out),
+            None => fileinfo::read(ctx, &again).await?,
+        };
+        if let Ok(facts) = facts {
             let mut fresh = data(&p, facts.get(0, &p.path));
             if let Some(d) = result.data.remove("diff") {
                 fresh.insert("diff".into(), d);

@@ -380,6 +380,50 @@ pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts,
     Ok(parse(&out.stdout))
 }
 
+/// Marks where [`read_with_content`]'s file content starts in the output.
+const CONTENT_MARK: &[u8] = b"\n__baton_content__\n";
+
+/// Like [`read`], and in the same round trip the content of `path` when it is a regular file
+/// (base64 on the wire, so any bytes survive): one command where a probe and a download
+/// would be two.
+pub async fn read_with_content(
+    ctx: &ModuleCtx<'_>,
+    probes: &[Probe],
+    path: &str,
+) -> Result<Result<(Facts, Option<Vec<u8>>), String>, ModuleError> {
+    let q = quote(path);
+    let line = format!(
+        "{}\nprintf '\\n__baton_content__\\n'; if [ -f {q} ]; then base64 -w0 < {q} || exit 1; fi",
+        script(probes)
+    );
+    let out = ctx.exec(line).await?;
+    if !out.success() {
+        let why = out.stderr_str();
+        let why = why.trim();
+        return Ok(Err(if why.is_empty() { format!("cannot read {path}") } else { why.to_string() }));
+    }
+    let Some(at) = out.stdout.windows(CONTENT_MARK.len()).rposition(|w| w == CONTENT_MARK) else {
+        return Ok(Err("unexpected output while reading the file".into()));
+    };
+    let facts = match parse(&out.stdout[..at]) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    let encoded = &out.stdout[at + CONTENT_MARK.len()..];
+    let content =
+        if encoded.iter().all(u8::is_ascii_whitespace) && facts.get(0, &trim_slashes(path)).is_none() {
+            None
+        } else {
+            use base64::Engine as _;
+            let text: Vec<u8> = encoded.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            match base64::engine::general_purpose::STANDARD.decode(text) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => return Ok(Err(format!("cannot decode {path}: {e}"))),
+            }
+        };
+    Ok(Ok((facts, content)))
+}
+
 /// Mode, owner and group as a file module's parameters ask for them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attrs {

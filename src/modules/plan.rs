@@ -67,12 +67,7 @@ impl Plan {
         ctx: &ModuleCtx<'_>,
         data: serde_json::Map<String, Value>,
     ) -> Result<TaskResult, ModuleError> {
-        let mut result = TaskResult::new(if self.is_empty() { Status::Ok } else { Status::Changed });
-        result.data = data;
-        if ctx.diff && !self.diffs.is_empty() {
-            let diffs: Vec<Value> = self.diffs.iter().map(Diff::to_json).collect();
-            result.data.insert("diff".into(), if diffs.len() == 1 { diffs[0].clone() } else { json!(diffs) });
-        }
+        let result = self.result(ctx, data);
         if ctx.check_mode {
             return Ok(result);
         }
@@ -95,4 +90,63 @@ impl Plan {
         }
         Ok(result)
     }
+
+    /// The task's result before anything runs: `changed` when there are steps, the diff when
+    /// asked for, and the module's own keys.
+    fn result(&self, ctx: &ModuleCtx<'_>, data: serde_json::Map<String, Value>) -> TaskResult {
+        let mut result = TaskResult::new(if self.is_empty() { Status::Ok } else { Status::Changed });
+        result.data = data;
+        if ctx.diff && !self.diffs.is_empty() {
+            let diffs: Vec<Value> = self.diffs.iter().map(Diff::to_json).collect();
+            result.data.insert("diff".into(), if diffs.len() == 1 { diffs[0].clone() } else { json!(diffs) });
+        }
+        result
+    }
+
+    /// Like [`Plan::apply`], and when every step is a shell line, runs them and then `then` (a
+    /// read-back of the new state) in ONE round trip; the second value is `then`'s stdout.
+    /// It is `None` when nothing ran, in check mode, or when the plan uploads a file (the
+    /// caller reads back itself if it needs to).
+    pub async fn apply_then(
+        self,
+        ctx: &ModuleCtx<'_>,
+        data: serde_json::Map<String, Value>,
+        then: &str,
+    ) -> Result<(TaskResult, Option<Vec<u8>>), ModuleError> {
+        let only_exec = self.steps.iter().all(|s| matches!(s, Step::Exec { .. }));
+        if ctx.check_mode || self.is_empty() || !only_exec {
+            return Ok((self.apply(ctx, data).await?, None));
+        }
+        let result = self.result(ctx, data);
+        let mut line = String::new();
+        let mut whats = Vec::new();
+        for (i, step) in self.steps.into_iter().enumerate() {
+            if let Step::Exec { what, cmd } = step {
+                // The steps' own output goes to stderr: stdout is the read-back's.
+                line.push_str(&format!("{{ {cmd}\n}} >&2 || {{ echo {STEP_FAILED}{i} >&2; exit 1; }}\n"));
+                whats.push(what);
+            }
+        }
+        line.push_str(then);
+        let out = ctx.exec(line).await?;
+        if !out.success() {
+            let stderr = out.stderr_str();
+            let failed_step = stderr
+                .lines()
+                .find_map(|l| l.strip_prefix(STEP_FAILED).and_then(|i| i.trim().parse::<usize>().ok()));
+            let Some(i) = failed_step else {
+                // The steps went through; only the read-back failed.
+                return Ok((result, None));
+            };
+            let why: Vec<&str> = stderr.lines().filter(|l| !l.starts_with(STEP_FAILED)).collect();
+            let what = whats.get(i).map_or("a change", String::as_str);
+            let mut failed = TaskResult::failed(format!("{what} failed: {}", why.join("\n").trim()));
+            failed.rc = out.rc;
+            return Ok((failed, None));
+        }
+        Ok((result, Some(out.stdout)))
+    }
 }
+
+/// Marks, on stderr, which step of a combined command failed.
+const STEP_FAILED: &str = "__baton_step_failed__";

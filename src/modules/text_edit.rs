@@ -72,7 +72,8 @@ pub async fn run(
 ) -> Result<TaskResult, ModuleError> {
     let parent = copy::dirname(&t.path);
     let probes = [Probe::new(&t.path).follow(true).checksum(Some(Checksum::Sha1)), Probe::new(&parent)];
-    let facts = match fileinfo::read(ctx, &probes).await? {
+    // The state and the current text in one round trip.
+    let (facts, content) = match fileinfo::read_with_content(ctx, &probes, &t.path).await? {
         Ok(f) => f,
         Err(msg) => return Ok(TaskResult::failed(msg)),
     };
@@ -81,9 +82,9 @@ pub async fn run(
         return Ok(TaskResult::failed(format!("Path {} is a directory !", t.path)));
     }
     let before: Vec<u8> = match &current {
-        Some(_) => match ctx.conn.get(&t.path, ctx.r#become.as_ref()).await {
-            Ok(b) => b,
-            Err(e) => return Ok(TaskResult::failed(format!("cannot read {}: {e}", t.path))),
+        Some(_) => match content {
+            Some(b) => b,
+            None => return Ok(TaskResult::failed(format!("cannot read {}: not a regular file", t.path))),
         },
         None => match missing {
             Missing::Fail(msg) => {

@@ -18,7 +18,8 @@
 //! syntax, close to Python's), or `grep -E` where grep has no `-P`, line by line; the groups
 //! of the matching line are returned in `match_groups`/`match_groupdict`.
 //!
-//! Differences from Ansible: `search_regex` matches within one line; a regex Rust's `regex`
+//! Differences from Ansible: `search_regex` matches within one line (on a port, what the
+//! service sends is read until it closes or `connect_timeout` passes, then searched); a regex Rust's `regex`
 //! crate cannot compile (look-around, back-references) is refused; for `drained`, `host` must be
 //! an IP address or `localhost`. Like Ansible's, the module does not run in check mode.
 
@@ -503,6 +504,24 @@ mod tests {
         assert_eq!(r.msg.unwrap(), format!("Timeout when waiting for search string never in {f}"));
         let r = run_local(&params(json!({"path": format!("{f}.gone"), "state": "absent", "timeout": 1})));
         assert_eq!(r.status, Status::Ok);
+    }
+
+    #[test]
+    fn a_banner_on_a_port_on_this_machine() {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(1) {
+                let _ = stream.unwrap().write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+            }
+        });
+        let p = params(
+            json!({"port": port, "search_regex": r"OpenSSH_(\d+)", "timeout": 3, "connect_timeout": 2}),
+        );
+        let r = run_local(&p);
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(r.data["match_groups"], json!(["9"]));
     }
 
     #[test]

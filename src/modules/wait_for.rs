@@ -18,10 +18,11 @@
 //! syntax, close to Python's), or `grep -E` where grep has no `-P`, line by line; the groups
 //! of the matching line are returned in `match_groups`/`match_groupdict`.
 //!
-//! Differences from Ansible: `search_regex` matches within one line (on a port, what the
-//! service sends is read until it closes or `connect_timeout` passes, then searched); a regex Rust's `regex`
-//! crate cannot compile (look-around, back-references) is refused; for `drained`, `host` must be
-//! an IP address or `localhost`. Like Ansible's, the module does not run in check mode.
+//! Differences from Ansible: `search_regex` matches within one line (on a port, the answer
+//! ends when the service closes the connection or `connect_timeout` passes); a regex Rust's
+//! `regex` crate cannot compile (look-around, back-references) is refused; for `drained`,
+//! `host` must be an IP address or `localhost`. Like Ansible's, the module does not run in
+//! check mode.
 
 use serde_json::{Map, Value};
 

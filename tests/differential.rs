@@ -278,4 +278,5 @@ corpus! {
     hostname => "31_hostname.yml",
     cron => "32_cron.yml",
     service => "33_service.yml",
+    http => "34_http.yml",
 }

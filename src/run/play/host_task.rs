@@ -45,6 +45,18 @@ impl Engine {
             layer.insert(k.clone(), v.clone());
         }
         let mut vars = base.with_layer(Layer::Task, layer);
+        // As Ansible: whether the run (or the task itself, when it says so literally) is in
+        // check or diff mode.
+        let literal = |v: Option<&Spanned<Value>>| v.and_then(|v| v.value.as_bool());
+        let check = literal(scope.keyword(&task.common, |c| &c.check_mode)).unwrap_or(self.opts.check);
+        let diff = literal(scope.keyword(&task.common, |c| &c.diff)).unwrap_or(self.opts.diff);
+        vars = vars.with_vars(
+            Layer::Magic,
+            [
+                ("ansible_check_mode".to_string(), json!(check)),
+                ("ansible_diff_mode".to_string(), json!(diff)),
+            ],
+        );
         if let Some(role) = &scope.role {
             vars = vars.with_vars(
                 Layer::Magic,

@@ -325,7 +325,9 @@ pub fn plan(p: &Params, st: &State) -> Changes {
         match p.want {
             Want::Present => {
                 let ok = pkg.installed.as_deref().is_some_and(|v| spec.satisfied_by(v));
-                if !ok && !(p.only_upgrade && pkg.installed.is_none()) {
+                // `only_upgrade` never installs what is missing.
+                let skip = p.only_upgrade && pkg.installed.is_none();
+                if !ok && !skip {
                     c.install.push(spec.arg());
                     c.names.push(spec.name.clone());
                 }

@@ -142,9 +142,9 @@ pub fn new_text(p: &Params, text: &str) -> String {
 fn file_differs(p: &Params, text: &str) -> bool {
     let current = text
         .lines()
+        .rev()
         .filter(|l| key_of(l) == Some(p.name.as_str()))
-        .filter_map(|l| l.split_once('=').map(|(_, v)| v.trim().to_string()))
-        .last();
+        .find_map(|l| l.split_once('=').map(|(_, v)| v.trim().to_string()));
     match (&p.value, p.present, current) {
         (_, false, current) => current.is_some(),
         (Some(want), true, Some(have)) => !same_value(want, &have),

@@ -4,7 +4,9 @@
 //! hosts must hold the same files under `/srv/t` (paths, types, modes, owners, contents, link
 //! targets) and under the paths a `# compare: PATH...` header names, the same output for each
 //! `# state: COMMAND` header, and the tools must report the same changed counts. Check mode
-//! must leave `/srv/t` (made empty before the runs) empty. The playbooks assert on registered results themselves.
+//! must leave `/srv/t` (made empty before the runs) empty. The playbooks assert on registered
+//! results themselves. `# setup: COMMAND` runs as root on both hosts before the runs (outside
+//! either tool, e.g. a test HTTP server) and `# teardown: COMMAND` after them.
 //!
 //! One test per playbook, so cargo runs two at a time; a test checks that none is left out.
 
@@ -49,15 +51,22 @@ fn tree(root: &Path, name: &str, out: &mut Tree) {
 struct Header {
     paths: Vec<String>,
     states: Vec<String>,
+    /// `# setup:` commands run as root on both hosts before the runs, `# teardown:` after.
+    setup: Vec<String>,
+    teardown: Vec<String>,
 }
 
 fn header(text: &str) -> Header {
-    let mut h = Header { paths: Vec::new(), states: Vec::new() };
+    let mut h = Header { paths: Vec::new(), states: Vec::new(), setup: Vec::new(), teardown: Vec::new() };
     for line in text.lines().take_while(|l| l.starts_with('#')) {
         if let Some(p) = line.strip_prefix("# compare:") {
             h.paths.extend(p.split_whitespace().map(String::from));
         } else if let Some(c) = line.strip_prefix("# state:") {
             h.states.push(c.trim().to_string());
+        } else if let Some(c) = line.strip_prefix("# setup:") {
+            h.setup.push(c.trim().to_string());
+        } else if let Some(c) = line.strip_prefix("# teardown:") {
+            h.teardown.push(c.trim().to_string());
         }
     }
     h
@@ -180,6 +189,10 @@ fn differential(book: &str) {
     let h = header(&text);
     for i in 0..2 {
         assert!(lab.exec(i, &format!("mkdir -p {ROOT}")).unwrap().status.success());
+        for cmd in &h.setup {
+            let out = lab.exec(i, cmd).unwrap();
+            assert!(out.status.success(), "setup `{cmd}`: {}", String::from_utf8_lossy(&out.stderr));
+        }
     }
     let mut problems = Vec::new();
     for (step, check) in [("check", true), ("first", false), ("second", false)] {
@@ -216,6 +229,11 @@ fn differential(book: &str) {
         if check && tb.keys().any(|p| p.starts_with(&format!("{ROOT}/"))) {
             problems
                 .push(format!("check run: baton wrote under {ROOT}: {:?}", tb.keys().collect::<Vec<_>>()));
+        }
+    }
+    for i in 0..2 {
+        for cmd in &h.teardown {
+            let _ = lab.exec(i, cmd);
         }
     }
     assert!(problems.is_empty(), "{book}: differences from ansible-playbook:\n{}", problems.join("\n"));

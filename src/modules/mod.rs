@@ -10,6 +10,7 @@ pub mod args;
 pub mod assemble;
 pub mod authorized_key;
 pub mod blockinfile;
+pub mod calendar;
 pub mod command;
 pub mod context;
 pub mod copy;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::calendar::civil_from_days;
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::event::{Status, TaskResult};
 
@@ -107,19 +108,6 @@ fn hex_ip(hex: &str) -> Option<String> {
     Some(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
 }
 
-/// Civil date from days since the epoch (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 fn date_time(epoch: i64, tz_offset: &str, tz_name: &str) -> Value {
     // Local time from the host's offset (`+0100`).
     let sign = if tz_offset.starts_with('-') { -1 } else { 1 };
@@ -129,10 +117,10 @@ fn date_time(epoch: i64, tz_offset: &str, tz_name: &str) -> Value {
         digits.get(2..4).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0),
     );
     let local = epoch + sign * (h * 3600 + m * 60);
-    let (y, mo, d) = civil(local.div_euclid(86_400));
+    let (y, mo, d) = civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
     let (hh, mm, ss) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let (uy, umo, ud) = civil(epoch.div_euclid(86_400));
+    let (uy, umo, ud) = civil_from_days(epoch.div_euclid(86_400));
     let us = epoch.rem_euclid(86_400);
     const WEEKDAYS: [&str; 7] =
         ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"];

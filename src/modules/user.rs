@@ -32,6 +32,7 @@
 
 use serde_json::{Map, Value};
 
+use super::calendar::civil_from_days;
 use super::group::{GroupEntry, parse_group_line};
 use super::plan::Plan;
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
@@ -386,19 +387,6 @@ pub fn parse_state(out: &str) -> State {
         }
     }
     st
-}
-
-/// Days since 1970-01-01 as (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// `expires` (seconds) as useradd's `-e` date.
@@ -1083,14 +1071,6 @@ mod tests {
         assert!(s.contains("H='/h x'"), "{s}");
         let s = state_script(&params(json!({"name": "app", "local": true})));
         assert!(s.contains("/etc/passwd") && !s.contains("getent passwd"), "{s}");
-    }
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20454), (2026, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(expire_date(951_782_400.0), "2000-02-29");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::ConnError;
+pub use transfer::stdin_put_script;
 
 /// Privilege escalation for one command.
 #[derive(Debug, Clone, PartialEq, Eq)]

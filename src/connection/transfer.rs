@@ -60,6 +60,39 @@ pub fn install_script(staged: &str, dest: &str, opts: &PutOptions) -> String {
     lines.join("\n")
 }
 
+/// The shell lines that write a file whose bytes arrive on the command's stdin: into a temp
+/// name beside `dest` created with `O_EXCL` and mode 0600 (so nobody reads it half-written or
+/// before its mode is set), then mode and owner, then a rename over `dest`. An existing
+/// destination keeps its owner (when the user may give it) and, without a mode, its mode.
+///
+/// This is how a plan writes a file in the same command as its other changes: the bytes never
+/// show in the command line (where `ps` would show them to every user of the host) and no SFTP
+/// round trips are needed. It is meant to run in a subshell of its own (`set -e`, `umask`).
+/// Like Ansible's atomic move, the rename is not preceded by an fsync.
+pub fn stdin_put_script(dest: &str, opts: &PutOptions) -> String {
+    let d = quote(dest);
+    let mut lines = vec![
+        "set -eC".to_string(),
+        format!("t={}", quote(&temp_beside(dest))),
+        "trap 'rm -f -- \"$t\"' EXIT".to_string(),
+        "umask 077".to_string(),
+        "cat > \"$t\"".to_string(),
+    ];
+    match opts.mode {
+        Some(mode) => {
+            lines.push(format!("chmod {mode:o} \"$t\""));
+            lines.push(format!("if [ -e {d} ]; then chown --reference={d} \"$t\" 2>/dev/null || :; fi"));
+        }
+        None => lines.push(format!(
+            "if [ -e {d} ]; then chmod --reference={d} \"$t\"; chown --reference={d} \"$t\" 2>/dev/null || :; \
+             else chmod 644 \"$t\"; fi"
+        )),
+    }
+    lines.extend(ownership_commands("\"$t\"", opts));
+    lines.push(format!("mv -f -- \"$t\" {d}"));
+    lines.join("\n")
+}
+
 /// Moves a file staged in the login user's private temp dir into place as the become user.
 ///
 /// A become user other than root cannot read that dir, so it is granted read access with an
@@ -126,6 +159,20 @@ mod tests {
         let t = temp_beside("/etc/app.conf");
         assert!(t.starts_with("/etc/.app.conf.baton-tmp-"), "{t}");
         assert!(temp_beside("/x").starts_with("/.x.baton-tmp-"));
+    }
+
+    #[test]
+    fn stdin_put_writes_a_private_temp_file_and_renames_it() {
+        let opts = PutOptions { mode: Some(0o640), owner: Some("app".into()), group: None, r#become: None };
+        let s = stdin_put_script("/srv/my app/conf", &opts);
+        assert!(s.starts_with("set -eC\nt='/srv/my app/.conf.baton-tmp-"), "{s}");
+        assert!(s.contains("umask 077\ncat > \"$t\"\nchmod 640 \"$t\""), "{s}");
+        assert!(s.contains("chown --reference='/srv/my app/conf'"), "{s}");
+        assert!(s.contains("chown -- app \"$t\""), "{s}");
+        assert!(s.ends_with("mv -f -- \"$t\" '/srv/my app/conf'"), "{s}");
+        let keep = stdin_put_script("/etc/x", &PutOptions::default());
+        assert!(keep.contains("chmod --reference=/etc/x \"$t\""), "{keep}");
+        assert!(keep.contains("else chmod 644 \"$t\"; fi"), "{keep}");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone)]
@@ -300,11 +301,17 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         data.insert("mode".into(), super::mode::format_mode(m).into());
     }
     let changed = !plan.is_empty();
-    let mut result = plan.apply(ctx, data).await?;
-    if changed
-        && !ctx.check_mode
-        && result.status != Status::Failed
-        && let Ok(f) = fileinfo::read(ctx, &[Probe::new(&p.dest)]).await?
+    // The new file's attributes, read back in the same round trip as the write.
+    let again = [Probe::new(&p.dest)];
+    let (mut result, after) = plan.apply_then(ctx, data, &fileinfo::script(&again)).await?;
+    let after = match after {
+        Some(out) => Some(fileinfo::parse(&out)),
+        None if changed && !ctx.check_mode && result.status != Status::Failed => {
+            Some(fileinfo::read(ctx, &again).await?)
+        }
+        None => None,
+    };
+    if let Some(Ok(f)) = after
         && let Some(info) = f.get(0, &dest_path)
     {
         let size = result.data.get("size").cloned();

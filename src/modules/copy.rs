@@ -53,6 +53,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// Ansible's limit for showing a file's content in a diff.
@@ -671,16 +672,20 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     if let Some(b) = &outcome.backup_file {
         data.insert("backup_file".into(), b.clone().into());
     }
-    let mut result = plan.apply(ctx, data).await?;
+    // Owner and ids as the host now has them, read back in the same round trip as the change.
+    let again = [Probe::new(&root)];
+    let then = if is_dir_src { String::new() } else { fileinfo::script(&again) };
+    let (mut result, after) = plan.apply_then(ctx, data, &then).await?;
     if result.status == Status::Failed {
         result.data.insert("dest".into(), root.into());
         return Ok(result);
     }
-    // Owner and ids as the host now has them.
-    if changed
-        && !ctx.check_mode
-        && !is_dir_src
-        && let Ok(f) = fileinfo::read(ctx, &[Probe::new(&root)]).await?
+    let after = match after {
+        Some(out) if !then.is_empty() => Some(fileinfo::parse(&out)),
+        _ if changed && !ctx.check_mode && !is_dir_src => Some(fileinfo::read(ctx, &again).await?),
+        _ => None,
+    };
+    if let Some(Ok(f)) = after
         && let Some(info) = f.get(0, &root)
     {
         result.data.extend(fileinfo::result_keys(info));

@@ -297,4 +297,5 @@ corpus! {
     cron => "32_cron.yml",
     service => "33_service.yml",
     http => "34_http.yml",
+    file_loops => "35_file_loops.yml",
 }

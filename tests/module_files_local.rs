@@ -367,3 +367,96 @@ async fn assemble_from_host_and_controller_fragments() {
     assert_eq!(r.status, Status::Failed);
     assert!(r.msg.unwrap().contains("is not a directory"));
 }
+
+/// The local connection, counting the commands it runs.
+struct Counting {
+    inner: LocalConnection,
+    execs: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl baton::connection::Connection for Counting {
+    async fn exec(
+        &self,
+        cmd: &baton::connection::Command,
+    ) -> Result<baton::connection::ExecOutput, baton::connection::ConnError> {
+        self.execs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.exec(cmd).await
+    }
+    async fn put(
+        &self,
+        src: baton::connection::PutSource,
+        dest: &str,
+        opts: &baton::connection::PutOptions,
+    ) -> Result<(), baton::connection::ConnError> {
+        self.inner.put(src, dest, opts).await
+    }
+    async fn get(
+        &self,
+        src: &str,
+        b: Option<&baton::connection::Become>,
+    ) -> Result<Vec<u8>, baton::connection::ConnError> {
+        self.inner.get(src, b).await
+    }
+    async fn close(&self) -> Result<(), baton::connection::ConnError> {
+        self.inner.close().await
+    }
+}
+
+async fn run_loop(conn: &Counting, items: &[Value]) -> Vec<TaskResult> {
+    let ctx = ModuleCtx {
+        host: "localhost",
+        conn,
+        r#become: None,
+        check_mode: false,
+        diff: false,
+        env: vec![],
+        timeout: None,
+        controller: &baton::modules::context::Cwd,
+    };
+    let args = items.iter().map(|v| ModuleArgs(v.as_object().unwrap().clone())).collect();
+    let run = file::MODULE.run_loop.expect("file has a whole-loop entry point");
+    run(&ctx, args).await.unwrap().into_iter().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn a_file_loop_is_two_commands_and_each_item_keeps_its_own_result() {
+    let tmp = ::tempfile::tempdir().unwrap();
+    let at = |p: &str| s(&tmp.path().join(p));
+    std::fs::write(tmp.path().join("blocker"), "a file, not a directory").unwrap();
+    let items = [
+        json!({"path": at("conf"), "state": "directory", "mode": "0750"}),
+        json!({"path": at("data/deep"), "state": "directory"}),
+        json!({"path": at("blocker/below"), "state": "directory"}),
+        json!({"path": at("stamp"), "state": "touch", "mode": "0600"}),
+    ];
+    let conn = Counting { inner: LocalConnection::new(), execs: Default::default() };
+    let results = run_loop(&conn, &items).await;
+    // One probe for every item, one command for every change and read-back.
+    assert_eq!(conn.execs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let status: Vec<Status> = results.iter().map(|r| r.status).collect();
+    assert_eq!(status, [Status::Changed, Status::Changed, Status::Failed, Status::Changed], "{results:?}");
+    assert_eq!(mode_of(&tmp.path().join("conf")), 0o750);
+    assert_eq!(results[0].data["mode"], "0750");
+    assert_eq!(results[0].data["path"], at("conf"));
+    assert!(tmp.path().join("data/deep").is_dir());
+    assert_eq!(results[3].data["dest"], at("stamp"));
+    assert_eq!(mode_of(&tmp.path().join("stamp")), 0o600);
+    let why = results[2].msg.clone().unwrap_or_default();
+    assert!(why.contains("blocker"), "the failed item says which path: {why}");
+
+    // Again: nothing to change but the touch; still one probe and one command.
+    conn.execs.store(0, std::sync::atomic::Ordering::SeqCst);
+    let results = run_loop(&conn, &items).await;
+    let status: Vec<Status> = results.iter().map(|r| r.status).collect();
+    assert_eq!(status, [Status::Ok, Status::Ok, Status::Failed, Status::Changed], "{results:?}");
+    assert_eq!(conn.execs.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    // Items that could see each other's changes go one by one (probe, change each).
+    conn.execs.store(0, std::sync::atomic::Ordering::SeqCst);
+    let nested =
+        [json!({"path": at("n"), "state": "directory"}), json!({"path": at("n/m"), "state": "directory"})];
+    let results = run_loop(&conn, &nested).await;
+    assert!(results.iter().all(|r| r.status == Status::Changed), "{results:?}");
+    assert_eq!(conn.execs.load(std::sync::atomic::Ordering::SeqCst), 4);
+}

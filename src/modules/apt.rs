@@ -47,6 +47,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "update_cache_retry_max_delay",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// What the packages should be.

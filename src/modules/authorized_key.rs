@@ -50,6 +50,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate_certs",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// The key types ansible.posix's authorized_key recognises in a key line.

@@ -34,6 +34,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "strip_empty_ends",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {

@@ -43,6 +43,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "weekday",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 const SPECIALS: &[&str] = &["annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly"];

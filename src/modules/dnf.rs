@@ -42,6 +42,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "update_only",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["dest", "fail_on_missing", "flat", "src", "validate_checksum"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -44,6 +44,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "state",
     ],
     run: crate::module_entry!(run),
+    run_loop: Some(crate::loop_entry!(run_loop)),
 };
 
 /// `modification_time` / `access_time`: leave as is, or set to the current time.
@@ -495,17 +496,117 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         Ok(f) => f,
         Err(msg) => return Ok(failed(&p, msg)),
     };
-    let state = state_from(&p, &probes, &facts);
-    let plan = match plan(&p, &state) {
+    let decided = match decide(&p, &probes, &facts)? {
+        Ok(d) => d,
+        Err(failure) => return Ok(failure),
+    };
+    let (result, after) = decided.item.plan.apply_then(ctx, decided.item.data, &decided.item.then).await?;
+    finish(ctx, &p, decided.changed, result, after).await
+}
+
+/// A whole loop of `file` tasks on one host in two round trips: one probe for every item's
+/// paths, one command for every item's changes and read-backs. Items that could see each
+/// other's changes (the same path, one inside another, links, a relative path) run one by one,
+/// as then each item's probe must come after the previous item's change.
+async fn run_loop(
+    ctx: &ModuleCtx<'_>,
+    items: Vec<ModuleArgs>,
+) -> Result<Vec<Result<TaskResult, ModuleError>>, ModuleError> {
+    let params: Vec<Params> = match items.iter().map(Params::parse).collect::<Result<Vec<_>, _>>() {
+        Ok(ps) if independent(&ps) => ps,
+        _ => {
+            let mut out = Vec::with_capacity(items.len());
+            for args in items {
+                out.push(run(ctx, args).await);
+            }
+            return Ok(out);
+        }
+    };
+    let per_item: Vec<Vec<Probe>> = params.iter().map(probes).collect();
+    let all: Vec<Probe> = per_item.iter().flatten().cloned().collect();
+    let facts = match fileinfo::read(ctx, &all).await? {
+        Ok(f) => f,
+        // Each item's own probe will say which path it is about.
+        Err(_) => {
+            let mut out = Vec::with_capacity(items.len());
+            for args in items {
+                out.push(run(ctx, args).await);
+            }
+            return Ok(out);
+        }
+    };
+    // Decide every item against the shared probe; an item that cannot be planned fails alone.
+    let mut slots: Vec<Result<Result<TaskResult, ModuleError>, bool>> = Vec::with_capacity(params.len());
+    let mut batch = Vec::new();
+    let mut start = 0;
+    for (p, probes) in params.iter().zip(&per_item) {
+        let mine = facts.slice(start, probes.len());
+        start += probes.len();
+        match decide(p, probes, &mine) {
+            Ok(Ok(d)) => {
+                slots.push(Err(d.changed));
+                batch.push(d.item);
+            }
+            Ok(Err(failure)) => slots.push(Ok(Ok(failure))),
+            Err(e) => slots.push(Ok(Err(e))),
+        }
+    }
+    let mut applied = super::plan::apply_all(ctx, batch).await?.into_iter();
+    let mut out = Vec::with_capacity(params.len());
+    for (p, slot) in params.iter().zip(slots) {
+        match slot {
+            Ok(done) => out.push(done),
+            Err(changed) => {
+                let Some((result, after)) = applied.next() else {
+                    out.push(Ok(failed(p, "the batched change reported nothing for this item".into())));
+                    continue;
+                };
+                out.push(finish(ctx, p, changed, result, after).await);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a loop's items may share one probe and one change: absolute, distinct paths none of
+/// which is inside another, and no links (whose source may be another item's path).
+fn independent(ps: &[Params]) -> bool {
+    let simple = ps.iter().all(|p| {
+        p.path.starts_with('/')
+            && p.src.is_none()
+            && matches!(
+                p.state,
+                Some(FileState::Directory | FileState::Absent | FileState::Touch | FileState::File) | None
+            )
+    });
+    let paths: Vec<String> = ps.iter().map(|p| fileinfo::trim_slashes(&p.path)).collect();
+    let nested = |a: &str, b: &str| a == b || b.starts_with(&format!("{}/", a.trim_end_matches('/')));
+    simple
+        && paths
+            .iter()
+            .enumerate()
+            .all(|(i, a)| paths.iter().enumerate().all(|(j, b)| i == j || !nested(a, b)))
+}
+
+/// What one item decided: its plan with the result keys and read-back, and whether it changes.
+struct Decided {
+    item: super::plan::Item,
+    changed: bool,
+}
+
+/// Plans one item from its probe; the inner error is the item's own failure.
+fn decide(p: &Params, probes: &[Probe], facts: &Facts) -> Result<Result<Decided, TaskResult>, ModuleError> {
+    let state = state_from(p, probes, facts);
+    let plan = match plan(p, &state) {
         Ok(plan) => plan,
-        Err(ModuleError::BadArgs { message, .. }) => return Ok(failed(&p, message)),
+        Err(ModuleError::BadArgs { message, .. }) => return Ok(Err(failed(p, message))),
         Err(e) => return Err(e),
     };
     let changed = !plan.is_empty();
-    let mut predicted = data(&p, state.followed.as_ref().or(state.path.as_ref()));
+    let mut predicted = data(p, state.followed.as_ref().or(state.path.as_ref()));
     if changed {
         // Check mode reports the state the path would be in.
-        let word = match wanted_state(&p, &state) {
+        let word = match wanted_state(p, &state) {
             FileState::Touch => "file",
             w => w.word(),
         };
@@ -513,8 +614,23 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     }
     // What the path looks like now, read back rather than guessed (uid of a new owner, ...),
     // in the same round trip as the change.
-    let again = [Probe::new(&p.path).follow(p.follow && p.state != Some(FileState::Link))];
-    let (mut result, after) = plan.apply_then(ctx, predicted, &fileinfo::script(&again)).await?;
+    let then = fileinfo::script(&[again(p)]);
+    Ok(Ok(Decided { item: super::plan::Item { plan, data: predicted, then }, changed }))
+}
+
+/// The probe that reads the path back after a change.
+fn again(p: &Params) -> Probe {
+    Probe::new(&p.path).follow(p.follow && p.state != Some(FileState::Link))
+}
+
+/// The item's result with the read-back's attributes (read again if the read-back failed).
+async fn finish(
+    ctx: &ModuleCtx<'_>,
+    p: &Params,
+    changed: bool,
+    mut result: TaskResult,
+    after: Option<Vec<u8>>,
+) -> Result<TaskResult, ModuleError> {
     if result.status == Status::Failed {
         result.data.insert("path".into(), p.path.clone().into());
         return Ok(result);
@@ -522,10 +638,10 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     if changed && !ctx.check_mode {
         let facts = match after {
             Some(out) => fileinfo::parse(&out),
-            None => fileinfo::read(ctx, &again).await?,
+            None => fileinfo::read(ctx, &[again(p)]).await?,
         };
         if let Ok(facts) = facts {
-            let mut fresh = data(&p, facts.get(0, &p.path));
+            let mut fresh = data(p, facts.get(0, &p.path));
             if let Some(d) = result.data.remove("diff") {
                 fresh.insert("diff".into(), d);
             }
@@ -538,7 +654,9 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
 /// The result keys: `path`, `state`, and the path's attributes when it exists.
 fn data(p: &Params, info: Option<&FileInfo>) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("path".into(), p.path.clone().into());
+    // Ansible's touch answers with `dest`, every other state with `path`.
+    let key = if p.state == Some(FileState::Touch) { "dest" } else { "path" };
+    m.insert(key.into(), p.path.clone().into());
     match (p.state, info) {
         (Some(FileState::Absent), _) | (_, None) => {
             m.insert("state".into(), "absent".into());

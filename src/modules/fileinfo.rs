@@ -249,6 +249,18 @@ impl Facts {
         self.entries.iter().find(|e| e.probe == probe && e.path == path)
     }
 
+    /// The records of probes `start..start + len`, numbered from 0: what one item of a batched
+    /// probe (several items' probes in one command) would have read on its own.
+    pub fn slice(&self, start: usize, len: usize) -> Facts {
+        let entries = self
+            .entries
+            .iter()
+            .filter(|e| e.probe >= start && e.probe < start + len)
+            .map(|e| FileInfo { probe: e.probe - start, ..e.clone() })
+            .collect();
+        Facts { host: self.host.clone(), entries }
+    }
+
     /// Every record of probe `i` (the path itself and, when recursive, all below it).
     pub fn tree(&self, probe: usize) -> impl Iterator<Item = &FileInfo> {
         self.entries.iter().filter(move |e| e.probe == probe)

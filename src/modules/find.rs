@@ -44,6 +44,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "use_regex",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -58,6 +58,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate_certs",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// The `checksum` parameter: `algo:hex` or `algo:URL` of a checksum file.

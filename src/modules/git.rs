@@ -47,6 +47,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "version",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

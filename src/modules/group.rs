@@ -29,6 +29,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["force", "gid", "gid_max", "gid_min", "local", "name", "non_unique", "state", "system"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["name", "use"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 const STRATEGIES: &[&str] = &[

@@ -48,6 +48,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "value",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

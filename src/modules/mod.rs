@@ -67,6 +67,16 @@ pub type RunFn = for<'a> fn(
     ModuleArgs,
 ) -> Pin<Box<dyn Future<Output = Result<TaskResult, ModuleError>> + Send + 'a>>;
 
+/// A module's entry point for a whole loop on one host: every item's arguments in, every
+/// item's result out, in order. A module offers it when it can do the items' work in fewer
+/// round trips than one task per item (see `file`); it decides per call whether it can.
+pub type LoopFn = for<'a> fn(
+    &'a ModuleCtx<'a>,
+    Vec<ModuleArgs>,
+) -> Pin<
+    Box<dyn Future<Output = Result<Vec<Result<TaskResult, ModuleError>>, ModuleError>> + Send + 'a>,
+>;
+
 /// One registered module.
 pub struct ModuleDef {
     /// The YAML name (also the file name).
@@ -76,6 +86,8 @@ pub struct ModuleDef {
     /// Every parameter the module accepts, for validation and "did you mean".
     pub params: &'static [&'static str],
     pub run: RunFn,
+    /// The whole-loop entry point, for modules that have one.
+    pub run_loop: Option<LoopFn>,
 }
 
 /// Every module Baton has, alphabetized.
@@ -166,6 +178,30 @@ macro_rules! module_entry {
             >,
         > {
             Box::pin($f(ctx, args))
+        }
+        entry
+    }};
+}
+
+/// Boxes a module's async whole-loop function into a [`LoopFn`].
+#[macro_export]
+macro_rules! loop_entry {
+    ($f:path) => {{
+        fn entry<'a>(
+            ctx: &'a $crate::modules::ModuleCtx<'a>,
+            items: Vec<$crate::modules::ModuleArgs>,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            Vec<Result<$crate::event::TaskResult, $crate::modules::ModuleError>>,
+                            $crate::modules::ModuleError,
+                        >,
+                    > + Send
+                    + 'a,
+            >,
+        > {
+            Box::pin($f(ctx, items))
         }
         entry
     }};

@@ -19,6 +19,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["name", "state", "use"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// A package manager Baton drives.

@@ -11,8 +11,13 @@ use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
 
-pub static MODULE: ModuleDef =
-    ModuleDef { name: "ping", free_form: false, params: &["data"], run: crate::module_entry!(run) };
+pub static MODULE: ModuleDef = ModuleDef {
+    name: "ping",
+    free_form: false,
+    params: &["data"],
+    run: crate::module_entry!(run),
+    run_loop: None,
+};
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
     let data = args.str(MODULE.name, "data")?.unwrap_or_else(|| "pong".to_string());

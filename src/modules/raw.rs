@@ -14,8 +14,13 @@ use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, args::RAW_PARAMS};
 use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
 
-pub static MODULE: ModuleDef =
-    ModuleDef { name: "raw", free_form: true, params: &["executable"], run: crate::module_entry!(run) };
+pub static MODULE: ModuleDef = ModuleDef {
+    name: "raw",
+    free_form: true,
+    params: &["executable"],
+    run: crate::module_entry!(run),
+    run_loop: None,
+};
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
     let m = MODULE.name;

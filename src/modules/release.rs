@@ -27,6 +27,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["keep", "path", "slots", "state", "version"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: true,
     params: &["chdir", "cmd", "creates", "decrypt", "executable", "removes"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// What the task asks for: the script's name on the controller and how to run it.

@@ -24,6 +24,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["arguments", "args", "enabled", "name", "pattern", "runlevel", "sleep", "state", "use"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["fact_path", "filter", "gather_subset", "gather_timeout"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// The whole gathering, one command. Each section starts with a `@@name` line.

@@ -16,8 +16,13 @@ use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
 
-pub static MODULE: ModuleDef =
-    ModuleDef { name: "slurp", free_form: false, params: &["path", "src"], run: crate::module_entry!(run) };
+pub static MODULE: ModuleDef = ModuleDef {
+    name: "slurp",
+    free_form: false,
+    params: &["path", "src"],
+    run: crate::module_entry!(run),
+    run_loop: None,
+};
 
 /// Exit codes the read line uses to say why it did not read.
 const MISSING: i32 = 71;

@@ -22,6 +22,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["checksum_algorithm", "follow", "get_attributes", "get_checksum", "get_mime", "path"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["ignoreerrors", "name", "reload", "state", "sysctl_file", "sysctl_set", "value"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["daemon_reload", "enabled", "masked", "name", "state"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {

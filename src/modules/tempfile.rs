@@ -20,6 +20,7 @@ pub static MODULE: ModuleDef = ModuleDef {
     free_form: false,
     params: &["path", "prefix", "state", "suffix"],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -38,6 +38,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "variable_start_string",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// Parameters passed on to `copy` as they are.

@@ -43,6 +43,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate_certs",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// What kind of archive, from its name (tar reads an unknown compression by itself).

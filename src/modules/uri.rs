@@ -66,6 +66,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "validate_certs",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

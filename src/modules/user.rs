@@ -80,6 +80,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "user",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 /// What Ansible's `ssh_key_*` options ask for.

@@ -48,6 +48,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "timeout",
     ],
     run: crate::module_entry!(run),
+    run_loop: None,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -265,40 +265,28 @@ impl Engine {
         let mut results = Vec::new();
         let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, true);
         let count = items.len();
+        // A module that can do a whole loop in fewer round trips gets every item at once.
+        let mut batched = self.run_batched(x, vars, conditions, &items).await?.map(Vec::into_iter);
         for (index, item) in items.iter().enumerate() {
-            let mut lv = VarMap::new();
-            lv.insert(loop_var.clone(), item.clone());
-            lv.insert("ansible_loop_var".into(), json!(loop_var));
-            if let Some(iv) = &lc.index_var {
-                lv.insert(iv.clone(), json!(index));
-                lv.insert("ansible_index_var".into(), json!(iv));
-            }
-            if lc.extended {
-                lv.insert(
-                    "ansible_loop".into(),
-                    json!({
-                        "index": index + 1, "index0": index, "revindex": count - index, "revindex0": count - index - 1,
-                        "first": index == 0, "last": index + 1 == count, "length": count,
-                        "allitems": items, "previtem": if index > 0 { items[index - 1].clone() } else { Value::Null },
-                        "nextitem": items.get(index + 1).cloned().unwrap_or(Value::Null),
-                    }),
-                );
-            }
             // Earlier items' facts are visible to later ones (set_fact in a loop).
-            let base =
-                if facts.is_empty() { vars.clone() } else { vars.with_vars(Layer::Facts, facts.clone()) };
-            let item_vars = base.with_layer(Layer::Loop, lv);
+            let item_vars = item_vars(vars, facts, x.task, &items, index);
             let label = match &lc.label {
                 Some(l) => item_vars.render(l).unwrap_or_else(|_| l.clone()),
                 None => item.clone(),
             };
-            let result = match self.first_false(&item_vars, conditions)? {
-                Some(cond) => skipped(&cond),
-                None => {
-                    let (r, f) = self.execute_with_retries_vars(state, x, &item_vars).await?;
+            let result = match batched.as_mut().and_then(Iterator::next) {
+                Some((r, f)) => {
                     facts.extend(f);
                     r
                 }
+                None => match self.first_false(&item_vars, conditions)? {
+                    Some(cond) => skipped(&cond),
+                    None => {
+                        let (r, f) = self.execute_with_retries_vars(state, x, &item_vars).await?;
+                        facts.extend(f);
+                        r
+                    }
+                },
             };
             any_changed |= result.status == Status::Changed;
             any_failed |= result.status == Status::Failed;
@@ -344,6 +332,10 @@ impl Engine {
         if count == 0 {
             result.status = Status::Skipped;
             result.data.insert("skipped_reason".into(), json!("No items in the list"));
+        }
+        // A loop with a failed item is still `changed` when another item changed something.
+        if any_failed && any_changed {
+            result.data.insert("changed".into(), json!(true));
         }
         result.data.insert("results".into(), Value::Array(results));
         let registered = result.to_registered();
@@ -417,7 +409,7 @@ impl Engine {
     }
 
     /// Applies `changed_when` and `failed_when`.
-    fn judge(&self, x: &Exec<'_>, vars: &HostVars, result: &mut TaskResult) -> Result<(), String> {
+    pub(super) fn judge(&self, x: &Exec<'_>, vars: &HostVars, result: &mut TaskResult) -> Result<(), String> {
         let task = x.task;
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
             return Ok(());
@@ -462,22 +454,7 @@ impl Engine {
         vars: &HostVars,
     ) -> Result<(TaskResult, VarMap), String> {
         let action = short_name(&x.task.action.name.value).to_string();
-        let mut args = Map::new();
-        let defaults = x.scope.module_defaults(&x.task.common, &action);
-        for (k, v) in defaults {
-            args.insert(k, v);
-        }
-        for (k, v) in &x.task.action.args {
-            args.insert(k.clone(), v.clone());
-        }
-        let rendered = match vars.render(&Value::Object(args)) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => return Err("the task's arguments did not template to a mapping".into()),
-            Err(e) => {
-                return Err(format!("{e} (in the arguments of the task at {})", x.task.action.name.loc));
-            }
-        };
-        let args: Map<String, Value> = rendered.into_iter().filter(|(_, v)| !is_omit(v)).collect();
+        let args = self.module_args(x, vars, &action)?;
         if let Some(result) = self.run_action(state, x, vars, &action, &args).await? {
             return Ok(result);
         }
@@ -528,6 +505,42 @@ impl Engine {
             },
             None => run.await,
         };
+        Ok(self.settle(x, vars, outcome))
+    }
+
+    /// The module's arguments for one execution: `module_defaults`, then the task's own,
+    /// templated with `vars`, without those that are `omit`.
+    pub(super) fn module_args(
+        &self,
+        x: &Exec<'_>,
+        vars: &HostVars,
+        action: &str,
+    ) -> Result<Map<String, Value>, String> {
+        let mut args = Map::new();
+        for (k, v) in x.scope.module_defaults(&x.task.common, action) {
+            args.insert(k, v);
+        }
+        for (k, v) in &x.task.action.args {
+            args.insert(k.clone(), v.clone());
+        }
+        let rendered = match vars.render(&Value::Object(args)) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return Err("the task's arguments did not template to a mapping".into()),
+            Err(e) => {
+                return Err(format!("{e} (in the arguments of the task at {})", x.task.action.name.loc));
+            }
+        };
+        Ok(rendered.into_iter().filter(|(_, v)| !is_omit(v)).collect())
+    }
+
+    /// What a module's outcome becomes: the task's result (connection loss as unreachable,
+    /// argument problems pointing at the module's line) and the facts it returned.
+    pub(super) fn settle(
+        &self,
+        x: &Exec<'_>,
+        vars: &HostVars,
+        outcome: Result<TaskResult, modules::ModuleError>,
+    ) -> (TaskResult, VarMap) {
         let mut facts = VarMap::new();
         let result = match outcome {
             Ok(mut r) => {
@@ -554,7 +567,7 @@ impl Engine {
             )),
             Err(e) => TaskResult::failed(e.to_string()),
         };
-        Ok((result, facts))
+        (result, facts)
     }
 
     /// The custom module `name` for this task: the role's `library/`, then beside the task's
@@ -572,7 +585,7 @@ impl Engine {
 
     /// Opens (or reuses) the connection this task runs over: the host's own, or the
     /// delegate's with `delegate_to`/`local_action`.
-    async fn connect_for(&self, x: &Exec<'_>, vars: &HostVars) -> Result<Connected, String> {
+    pub(super) async fn connect_for(&self, x: &Exec<'_>, vars: &HostVars) -> Result<Connected, String> {
         let c = &x.task.common;
         let kw =
             |pick: fn(&crate::playbook::model::Common) -> &Option<Spanned<Value>>| x.scope.keyword(c, pick);
@@ -660,7 +673,7 @@ impl Engine {
     }
 }
 
-enum Connected {
+pub(super) enum Connected {
     Ok {
         conn: std::sync::Arc<dyn crate::connection::Connection>,
         r#become: Option<crate::connection::Become>,
@@ -671,6 +684,40 @@ enum Connected {
         controller: TaskController,
     },
     Unreachable(String),
+}
+
+/// The variables of item `index` of a loop: the item under its `loop_var`, `loop_control`'s
+/// index and `ansible_loop`, over the host's variables and the facts earlier items set.
+pub(super) fn item_vars(
+    vars: &HostVars,
+    facts: &VarMap,
+    task: &Task,
+    items: &[Value],
+    index: usize,
+) -> HostVars {
+    let lc = &task.loop_control;
+    let loop_var = lc.loop_var.clone().unwrap_or_else(|| "item".to_string());
+    let count = items.len();
+    let mut lv = VarMap::new();
+    lv.insert(loop_var.clone(), items.get(index).cloned().unwrap_or(Value::Null));
+    lv.insert("ansible_loop_var".into(), json!(loop_var));
+    if let Some(iv) = &lc.index_var {
+        lv.insert(iv.clone(), json!(index));
+        lv.insert("ansible_index_var".into(), json!(iv));
+    }
+    if lc.extended {
+        lv.insert(
+            "ansible_loop".into(),
+            json!({
+                "index": index + 1, "index0": index, "revindex": count - index, "revindex0": count - index - 1,
+                "first": index == 0, "last": index + 1 == count, "length": count,
+                "allitems": items, "previtem": if index > 0 { items[index - 1].clone() } else { Value::Null },
+                "nextitem": items.get(index + 1).cloned().unwrap_or(Value::Null),
+            }),
+        );
+    }
+    let base = if facts.is_empty() { vars.clone() } else { vars.with_vars(Layer::Facts, facts.clone()) };
+    base.with_layer(Layer::Loop, lv)
 }
 
 fn is_omit(v: &Value) -> bool {

@@ -8,6 +8,7 @@ mod block;
 mod controller;
 mod handlers;
 mod host_task;
+mod loop_batch;
 mod loops;
 mod play_run;
 mod pool;

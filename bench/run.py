@@ -145,6 +145,11 @@ def main():
     ap.add_argument("--hosts", type=int, nargs="+", default=[10, 50])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tools", nargs="+", default=["baton", "ansible", "pyinfra", "floor"])
+    ap.add_argument("--ansible-hosts", type=int, nargs="+",
+                    help="fleet sizes at which Ansible runs too (default: every size; it takes ~3.6 s per host and run)")
+    ap.add_argument("--ansible-facts-hosts", type=int, nargs="+",
+                    help="fleet sizes at which Ansible also runs with fact gathering (default: --ansible-hosts)")
+    ap.add_argument("--ansible-reps", type=int, help="repetitions for Ansible (default: --reps)")
     ap.add_argument("--no-facts-variant", action="store_true", help="skip the runs with fact gathering")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -152,19 +157,29 @@ def main():
     sh(["cargo", "build", "--release", "--quiet"], cwd=REPO)
     versions = ensure_venv()
     versions["baton"] = sh([str(BATON), "--version"]).stdout.strip()
-    rows, raw = [], []
+    rows, raw, algorithms = [], [], {}
     for n in args.hosts:
         lab, inventory = start_lab(n)
         try:
             hosts, vars_ = lab_hosts(inventory)
+            if not algorithms:
+                algorithms = negotiated(inventory, hosts, vars_)
             reference = None
             for facts in ([False] if args.no_facts_variant else [False, True]):
                 cmds = tools(inventory, hosts, vars_, n, facts)
                 for tool in args.tools:
+                    sizes = args.ansible_facts_hosts if facts and args.ansible_facts_hosts else args.ansible_hosts
+                    if tool == "ansible" and sizes and n not in sizes:
+                        continue
+                    # Only Baton and Ansible gather facts; pyinfra and the floor would repeat
+                    # the very same runs.
+                    if facts and tool in ("pyinfra", "floor"):
+                        continue
                     cmd, env, cwd = cmds[tool]
+                    reps = args.ansible_reps if tool == "ansible" and args.ansible_reps else args.reps
                     for phase in ("first", "second"):
                         samples = []
-                        for rep in range(args.reps):
+                        for rep in range(reps):
                             if phase == "first":
                                 wipe(inventory)
                             else:
@@ -182,33 +197,76 @@ def main():
                             reference = st
                         same = st == reference
                         med = [statistics.median(s[i] for s in samples) for i in range(3)]
-                        rows.append({"hosts": n, "tool": tool, "facts": facts, "phase": phase, "wall_s": med[0],
+                        rows.append({"hosts": n, "tool": tool, "facts": facts, "phase": phase, "reps": reps, "wall_s": med[0],
                                      "cpu_s": med[1], "peak_rss_mb": med[2], "same_state_as_baton": same})
                         print(f"{n:>4} hosts  {tool:<8} facts={facts!s:<5} {phase:<6}  wall {med[0]:7.2f}s  "
                               f"cpu {med[1]:6.2f}s  rss {med[2]:6.1f} MB  same state: {same}", flush=True)
         finally:
             lab.send_signal(signal.SIGTERM)
             lab.wait(timeout=60)
-    write(rows, raw, versions, args)
+    write(rows, raw, versions, args, algorithms)
 
 
-def write(rows, raw, versions, args):
-    (BENCH / "results.json").write_text(json.dumps({"versions": versions, "rows": rows, "raw": raw}, indent=2))
+def negotiated(inventory, hosts, vars_):
+    """What Baton's SSH sessions negotiate (from `baton play -vv`), and what OpenSSH's own client
+    negotiates with the same host (from `ssh -v`), for the report."""
+    r = subprocess.run([str(BATON), "play", str(BENCH / "connect.yml"), "-i", str(inventory), "-vv"],
+                       text=True, capture_output=True)
+    out = r.stdout + r.stderr
+    baton = sorted({line.split(": ", 2)[-1].strip() for line in out.splitlines() if "> connected: ssh" in line})
+    _, addr, port = hosts[0]
+    key = vars_["ansible_ssh_private_key_file"]
+    kh = inventory.parent / "known_hosts"
+    v = subprocess.run(["ssh", "-v", "-i", key, "-o", f"UserKnownHostsFile={kh}", "-o", "BatchMode=yes",
+                        "-o", "IdentitiesOnly=yes", "-p", str(port), f"root@{addr}", "true"],
+                       text=True, capture_output=True).stderr
+    openssh = [line.split("debug1: ", 1)[-1] for line in v.splitlines()
+               if "kex: algorithm:" in line or "kex: host key algorithm:" in line or "kex: server->client cipher:" in line]
+    return {"baton": baton, "openssh": openssh}
+
+
+def per_host_ms(rows, tool, facts, phase):
+    """Wall time per added host between the smallest and the largest fleet (ms)."""
+    pts = sorted((r["hosts"], r["wall_s"]) for r in rows
+                 if r["tool"] == tool and r["facts"] == facts and r["phase"] == phase)
+    if len(pts) < 2 or pts[-1][0] == pts[0][0]:
+        return None
+    return 1000 * (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0])
+
+
+def write(rows, raw, versions, args, algorithms):
+    (BENCH / "results.json").write_text(json.dumps(
+        {"versions": versions, "negotiated": algorithms, "rows": rows, "raw": raw}, indent=2))
     lines = [
         f"# Benchmark results ({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}. "
-        f"Medians of {args.reps} runs. Versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()) + ".",
+        f"Medians of the runs in the `reps` column. Versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()) + ".",
         "",
-        "| hosts | facts | run | tool | wall (s) | controller CPU (s) | peak RSS (MB) | vs Baton (wall) | same state |",
-        "|---:|---|---|---|---:|---:|---:|---:|---|",
+        "| hosts | facts | run | tool | reps | wall (s) | controller CPU (s) | peak RSS (MB) | vs Baton (wall) | same state |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         base = next((b for b in rows if b["tool"] == "baton" and b["hosts"] == r["hosts"]
                      and b["facts"] == r["facts"] and b["phase"] == r["phase"]), None)
         ratio = f"{r['wall_s'] / base['wall_s']:.1f}x" if base else "-"
-        lines.append(f"| {r['hosts']} | {'yes' if r['facts'] else 'no'} | {r['phase']} | {r['tool']} | {r['wall_s']:.2f} | "
+        lines.append(f"| {r['hosts']} | {'yes' if r['facts'] else 'no'} | {r['phase']} | {r['tool']} | {r['reps']} | {r['wall_s']:.2f} | "
                      f"{r['cpu_s']:.2f} | {r['peak_rss_mb']:.1f} | {ratio} | {'yes' if r['same_state_as_baton'] else 'NO'} |")
+    scaling = []
+    for tool in args.tools:
+        for facts in (False, True):
+            for phase in ("first", "second"):
+                ms = per_host_ms(rows, tool, facts, phase)
+                if ms is not None:
+                    scaling.append(f"| {tool} | {'yes' if facts else 'no'} | {phase} | {ms:.0f} |")
+    if scaling:
+        sizes = sorted({r["hosts"] for r in rows})
+        lines += ["", f"Wall time per added host, from {sizes[0]} to {sizes[-1]} hosts:", "",
+                  "| tool | facts | run | ms per host |", "|---|---|---|---:|"] + scaling
+    lines += ["", "SSH algorithms Baton negotiated (every host; `baton play bench/connect.yml -vv`):", ""]
+    lines += [f"- {a}" for a in algorithms.get("baton", [])] or ["- (none reported)"]
+    lines += ["", "OpenSSH's own client with the same host (`ssh -v`):", ""]
+    lines += [f"- {a}" for a in algorithms.get("openssh", [])] or ["- (none reported)"]
     (BENCH / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

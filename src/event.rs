@@ -144,6 +144,9 @@ pub enum Event {
     ItemResult { host: String, task: String, item: serde_json::Value, result: TaskResult },
     /// A failure that `ignore_errors` turned into a note; counted as `ignored`.
     Ignored { host: String, task: String },
+    /// A connection to a host was opened; `detail` says how (for SSH: the key exchange, host
+    /// key, cipher and MAC it negotiated).
+    Connected { host: String, detail: String },
     /// A host could not be reached (connect, auth, host key, timeout).
     HostUnreachable { host: String, task: String, reason: String },
     /// A health check finished on a host (after a batch, before the rollout, or in a canary

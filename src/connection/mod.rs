@@ -132,6 +132,10 @@ pub trait Connection: Send + Sync {
     async fn get(&self, src: &str, r#become: Option<&Become>) -> Result<Vec<u8>, ConnError>;
     /// Ends the session. Further calls fail.
     async fn close(&self) -> Result<(), ConnError>;
+    /// How the link was made, for `-vv` and the benchmark (SSH: the negotiated algorithms).
+    fn describe(&self) -> String {
+        "local".to_string()
+    }
 }
 
 /// How to reach one host.

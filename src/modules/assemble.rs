@@ -238,7 +238,10 @@ pub fn plan(p: &Params, content: Vec<u8>, s: &WriteState) -> Result<(Plan, copy:
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
     let p = Params::parse(&args)?;
-    let probes = [Probe::new(&p.dest).checksum(Some(Checksum::Sha1)), Probe::new(copy::dirname(&p.dest))];
+    let probes = [
+        Probe::new(&p.dest).checksum(Some(Checksum::Sha1)).clock(p.backup),
+        Probe::new(copy::dirname(&p.dest)),
+    ];
     let (fragments, facts) = if p.remote_src {
         let out = ctx.exec(fragments_line(&p.src, &probes)).await?;
         if out.rc == Some(NOT_DIR) {

@@ -594,7 +594,7 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     let slash = src_name.as_ref().is_some_and(|s| s.ends_with('/'));
     let inside = src_name.as_ref().map_or_else(|| dest.clone(), |s| join(&dest, basename(s)));
     let mut probes = vec![
-        Probe::new(&dest).recurse(maybe_dir && slash).checksum(Some(Checksum::Sha1)),
+        Probe::new(&dest).recurse(maybe_dir && slash).checksum(Some(Checksum::Sha1)).clock(p.backup),
         Probe::new(&inside).recurse(maybe_dir && !slash).checksum(Some(Checksum::Sha1)),
         Probe::new(dirname(&dest)),
     ];

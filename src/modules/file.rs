@@ -222,10 +222,13 @@ const P_PARENTS: usize = 3;
 
 fn probes(p: &Params) -> Vec<Probe> {
     let recurse = p.recurse && matches!(p.state, Some(FileState::Directory) | None);
+    let own = Probe::new(&p.path).recurse(recurse);
     let mut probes = vec![
-        Probe::new(&p.path).recurse(recurse),
-        Probe::new(&p.path).follow(true),
-        Probe::new(p.src_path().unwrap_or_else(|| p.path.clone())),
+        own.clone(),
+        // What a link points to; for anything else the path's own record says it all.
+        Probe::new(&p.path).follow(true).links_only(true),
+        // Without `src`, the path's own probe again, which is read once.
+        p.src_path().map_or(own, Probe::new),
     ];
     if p.state == Some(FileState::Directory) {
         probes.extend(p.ancestors().into_iter().map(Probe::new));

@@ -124,12 +124,34 @@ pub struct Probe {
     /// Also report every entry below a directory.
     pub recurse: bool,
     pub checksum: Option<Checksum>,
+    /// Report the path only when it is a symlink (with `follow`: what a link points to, where
+    /// for anything else the plain probe already says it all).
+    pub links_only: bool,
+    /// Also report the host's clock (for backup names; `date` is one more process).
+    pub clock: bool,
 }
 
 impl Probe {
     /// The path itself, links not followed, no checksum.
     pub fn new(path: impl Into<String>) -> Probe {
-        Probe { path: trim_slashes(&path.into()), follow: false, recurse: false, checksum: None }
+        Probe {
+            path: trim_slashes(&path.into()),
+            follow: false,
+            recurse: false,
+            checksum: None,
+            links_only: false,
+            clock: false,
+        }
+    }
+
+    pub fn links_only(mut self, links_only: bool) -> Probe {
+        self.links_only = links_only;
+        self
+    }
+
+    pub fn clock(mut self, clock: bool) -> Probe {
+        self.clock = clock;
+        self
     }
 
     pub fn follow(mut self, follow: bool) -> Probe {
@@ -281,19 +303,27 @@ const FIELDS: usize = 18;
 /// The shell function that prints one record: `e INDEX PATH FOLLOW ALGO`.
 const RECORD_FN: &str = r#"e() { if [ "$3" = 1 ]; then s='stat -L'; else s=stat; fi; printf '%s\0' "$1"; $s --printf '%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0' -- "$2" || exit 3; if [ "$3" != 1 ] && [ -L "$2" ]; then readlink -- "$2"; printf '\0'; readlink -f -- "$2"; printf '\0'; else printf '\0\0'; fi; if [ -n "$4" ] && [ -f "$2" ] && [ -r "$2" ] && { [ "$3" = 1 ] || [ ! -L "$2" ]; }; then "$4" < "$2" || exit 3; fi; printf '\0'; a=; [ -r "$2" ] && a=${a}r; [ -w "$2" ] && a=${a}w; [ -x "$2" ] && a=${a}x; printf '%s\0' "$a"; }"#;
 
-/// The host facts that open the output: pid, clock, umask.
-const HEADER: &str = r#"printf '%s\0' "$$" "$(date +%Y-%m-%d@%H:%M:%S)" "$(umask)""#;
+/// The host facts that open the output: pid, clock, umask (`umask` prints its own line, as a
+/// command substitution would cost a process).
+const HEADER: &str = r#"printf '%s\0' "$$" "$(date +%Y-%m-%d@%H:%M:%S)"; umask; printf '\0'"#;
+/// The same without the clock.
+const HEADER_NO_CLOCK: &str = r#"printf '%s\0\0' "$$"; umask; printf '\0'"#;
 
 /// The shell line that reports on every probe.
 pub fn script(probes: &[Probe]) -> String {
     let mut s = String::from(RECORD_FN);
     s.push_str("; ");
-    s.push_str(HEADER);
+    s.push_str(if probes.iter().any(|p| p.clock) { HEADER } else { HEADER_NO_CLOCK });
     for (i, p) in probes.iter().enumerate() {
         let path = quote(&p.path);
         let follow = if p.follow { "1" } else { "0" };
         let algo = p.checksum.map_or("''", Checksum::tool);
-        let exists = if p.follow {
+        let exists = if p.links_only && p.follow {
+            // A dangling link has nothing to follow.
+            format!("[ -L {path} ] && [ -e {path} ]")
+        } else if p.links_only {
+            format!("[ -L {path} ]")
+        } else if p.follow {
             format!("[ -e {path} ]")
         } else {
             format!("{{ [ -e {path} ] || [ -L {path} ]; }}")
@@ -319,7 +349,7 @@ pub fn script(probes: &[Probe]) -> String {
 /// the same line by a command that creates it); its record is probe 0.
 pub fn script_for_word(word: &str, checksum: Option<Checksum>) -> String {
     let algo = checksum.map_or("''", Checksum::tool);
-    format!("{RECORD_FN}; {HEADER}; e 0 {word} 0 {algo}")
+    format!("{RECORD_FN}; {HEADER_NO_CLOCK}; e 0 {word} 0 {algo}")
 }
 
 /// Parses what [`script`] printed.
@@ -379,7 +409,19 @@ pub fn parse(out: &[u8]) -> Result<Facts, String> {
 /// Runs the probes on the host. The outer error is the connection's; the inner one is a
 /// task failure worded for the user (permission denied, ...).
 pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts, String>, ModuleError> {
-    let out = ctx.exec(script(probes)).await?;
+    // The same probe asked twice (a loop's items share parents) is looked at once.
+    let mut unique: Vec<Probe> = Vec::with_capacity(probes.len());
+    let mut slot = Vec::with_capacity(probes.len());
+    for p in probes {
+        match unique.iter().position(|u| u == p) {
+            Some(k) => slot.push(k),
+            None => {
+                slot.push(unique.len());
+                unique.push(p.clone());
+            }
+        }
+    }
+    let out = ctx.exec(script(&unique)).await?;
     if !out.success() {
         let why = out.stderr_str();
         let why = why.trim();
@@ -389,7 +431,17 @@ pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts,
             why.to_string()
         }));
     }
-    Ok(parse(&out.stdout))
+    Ok(parse(&out.stdout).map(|facts| {
+        if unique.len() == probes.len() {
+            return facts;
+        }
+        let entries = slot
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &k)| facts.tree(k).map(move |e| FileInfo { probe: i, ..e.clone() }))
+            .collect();
+        Facts { host: facts.host.clone(), entries }
+    }))
 }
 
 /// Marks where [`read_with_content`]'s file content starts in the output.

@@ -71,7 +71,10 @@ pub async fn run(
     edit: impl FnOnce(&[u8], bool) -> Result<Edit, String>,
 ) -> Result<TaskResult, ModuleError> {
     let parent = copy::dirname(&t.path);
-    let probes = [Probe::new(&t.path).follow(true).checksum(Some(Checksum::Sha1)), Probe::new(&parent)];
+    let probes = [
+        Probe::new(&t.path).follow(true).checksum(Some(Checksum::Sha1)).clock(t.backup),
+        Probe::new(&parent),
+    ];
     // The state and the current text in one round trip.
     let (facts, content) = match fileinfo::read_with_content(ctx, &probes, &t.path).await? {
         Ok(f) => f,

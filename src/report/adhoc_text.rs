@@ -101,6 +101,7 @@ impl EventSink for AdhocText {
             }
             Event::RunFinished { .. } => self.progress.finish(),
             Event::TaskStarted { .. }
+            | Event::Connected { .. }
             | Event::HostStarted { .. }
             | Event::PlayStarted { .. }
             | Event::ItemResult { .. }

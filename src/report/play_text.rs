@@ -226,6 +226,11 @@ impl EventSink for PlayText {
                 }
             }
             Event::Ignored { .. } => self.print(&paint(self.color, Color::Cyan, "...ignoring")),
+            Event::Connected { host, detail } => {
+                if self.verbose > 1 {
+                    self.progress.eprintln(&format!("<{host}> connected: {detail}"));
+                }
+            }
             Event::Warning { host, message } => {
                 let who = host.as_ref().map(|h| format!("{h}: ")).unwrap_or_default();
                 self.progress.eprintln(&paint(

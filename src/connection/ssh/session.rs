@@ -267,6 +267,10 @@ impl Connection for SshConnection {
         }
     }
 
+    fn describe(&self) -> String {
+        format!("ssh {}@{}: {}", self.resolved.user, self.label(), self.negotiated)
+    }
+
     async fn close(&self) -> Result<(), ConnError> {
         if self.closed.swap(true, Ordering::Relaxed) {
             return Ok(());

@@ -366,7 +366,7 @@ impl Engine {
         let vars_ok = vars.clone();
         let Ok(hc) = crate::run::host_conn::resolve(x.host, &vars_ok, &self.opts.conn) else { return false };
         let key = super::pool::Pool::key(x.host, &self.opts.conn);
-        match self.pool.get(&key, hc.spec, hc.connect_timeout).await {
+        match self.pool.get(&key, hc.spec, hc.connect_timeout).await.0 {
             Ok(conn) => conn.exec(&crate::connection::Command::new("true")).await.is_ok_and(|o| o.success()),
             Err(_) => {
                 self.pool.forget(&key).await;

@@ -632,8 +632,13 @@ impl Engine {
         }
         let key = super::pool::Pool::key(&target, &defaults);
         let conn = match self.pool.get(&key, hc.spec, hc.connect_timeout + Duration::from_secs(1)).await {
-            Ok(c) => c,
-            Err(msg) => return Ok(Connected::Unreachable(msg)),
+            (Ok(c), opened) => {
+                if opened {
+                    self.sink.emit(&Event::Connected { host: target.clone(), detail: c.describe() });
+                }
+                c
+            }
+            (Err(msg), _) => return Ok(Connected::Unreachable(msg)),
         };
         let become_defaults = BecomeDefaults {
             enabled: self.keyword_bool(vars, kw(|c| &c.r#become))?.unwrap_or(self.opts.r#become.enabled),

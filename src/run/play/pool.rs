@@ -17,28 +17,32 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// The connection for `key`, opened with `spec` within `limit` if it is not open yet.
-    /// Concurrent callers for one key share one attempt; a failure is remembered (the host
-    /// is unreachable for this run) until [`Pool::forget`].
+    /// The connection for `key`, opened with `spec` within `limit` if it is not open yet, and
+    /// whether this call opened it. Concurrent callers for one key share one attempt; a
+    /// failure is remembered (the host is unreachable for this run) until [`Pool::forget`].
     pub async fn get(
         &self,
         key: &str,
         spec: ConnectSpec,
         limit: std::time::Duration,
-    ) -> Result<Arc<dyn Connection>, String> {
+    ) -> (Result<Arc<dyn Connection>, String>, bool) {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots.entry(key.to_string()).or_default().clone()
         };
-        slot.get_or_init(|| async move {
-            match tokio::time::timeout(limit, connect(spec)).await {
-                Err(_) => Err(format!("timed out after {}s connecting", limit.as_secs())),
-                Ok(Err(e)) => Err(describe(&e)),
-                Ok(Ok(conn)) => Ok(conn),
-            }
-        })
-        .await
-        .clone()
+        let mut opened = false;
+        let conn = slot
+            .get_or_init(|| async {
+                opened = true;
+                match tokio::time::timeout(limit, connect(spec)).await {
+                    Err(_) => Err(format!("timed out after {}s connecting", limit.as_secs())),
+                    Ok(Err(e)) => Err(describe(&e)),
+                    Ok(Ok(conn)) => Ok(conn),
+                }
+            })
+            .await
+            .clone();
+        (conn, opened)
     }
 
     /// Drops the connection (or the remembered failure) for `key`, so the next use reconnects

@@ -480,7 +480,7 @@ impl Engine {
         let vars = self.fleet.get(host).ok_or_else(|| format!("unknown host `{host}`"))?;
         let hc = host_conn::resolve(host, &vars, &self.opts.conn).map_err(|e| e.to_string())?;
         let key = super::pool::Pool::key(host, &self.opts.conn);
-        self.pool.get(&key, hc.spec, hc.connect_timeout + Duration::from_secs(1)).await
+        self.pool.get(&key, hc.spec, hc.connect_timeout + Duration::from_secs(1)).await.0
     }
 
     /// Runs a shell line on a host as the rollout's own bookkeeping (locks, audit), with the

@@ -123,9 +123,14 @@ impl Lab {
     }
 
     fn start_namespaced(opts: &LabOptions) -> Result<Lab, LabError> {
-        sweep();
         std::fs::create_dir_all(STATE).map_err(io(format!("create {STATE}")))?;
-        let (id, dir) = claim_slot()?;
+        let (id, dir) = {
+            // Sweeping and claiming under one lock: otherwise a thread still sweeping a dead
+            // lab's number deletes the bridge another thread has just made under that number.
+            let _lock = StateLock::take()?;
+            sweep();
+            claim_slot()?
+        };
         let bridge = format!("btl{id}");
         let mut lab = Lab {
             id,
@@ -469,6 +474,29 @@ fn next_local_id() -> u64 {
 fn free_port() -> Result<u16, LabError> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
     l.local_addr().map(|a| a.port()).map_err(io("find a free port"))
+}
+
+/// An exclusive `flock` on the labs' state directory, held while labs are swept and claimed.
+/// Each `take` opens its own file description, so it excludes other threads as well as
+/// other processes; the kernel releases it when the file is closed or its owner dies.
+struct StateLock(#[allow(dead_code)] std::fs::File);
+
+impl StateLock {
+    fn take() -> Result<StateLock, LabError> {
+        use std::os::fd::AsRawFd;
+        let path = PathBuf::from(STATE).join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(format!("open {}", path.display())))?;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io(format!("lock {}", path.display()))(std::io::Error::last_os_error()));
+        }
+        Ok(StateLock(file))
+    }
 }
 
 /// Claims the lowest free lab number (1..=250) by creating its directory.

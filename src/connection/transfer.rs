@@ -63,7 +63,9 @@ pub fn install_script(staged: &str, dest: &str, opts: &PutOptions) -> String {
 /// The shell lines that write a file whose bytes arrive on the command's stdin: into a temp
 /// name beside `dest` created with `O_EXCL` and mode 0600 (so nobody reads it half-written or
 /// before its mode is set), then mode and owner, then a rename over `dest`. An existing
-/// destination keeps its owner (when the user may give it) and, without a mode, its mode.
+/// destination keeps its owner (when the user may give it) and, without a mode, its mode; a
+/// new one without a mode gets what the umask leaves of 0666 (`chmod =rw`), as a plain write
+/// would.
 ///
 /// This is how a plan writes a file in the same command as its other changes: the bytes never
 /// show in the command line (where `ps` would show them to every user of the host) and no SFTP
@@ -75,8 +77,9 @@ pub fn stdin_put_script(dest: &str, opts: &PutOptions) -> String {
         "set -eC".to_string(),
         format!("t={}", quote(&temp_beside(dest))),
         "trap 'rm -f -- \"$t\"' EXIT".to_string(),
-        "umask 077".to_string(),
-        "cat > \"$t\"".to_string(),
+        // Created empty and private (O_EXCL through `set -C`), filled after.
+        "(umask 077 && : > \"$t\")".to_string(),
+        "cat >> \"$t\"".to_string(),
     ];
     match opts.mode {
         Some(mode) => {
@@ -85,7 +88,7 @@ pub fn stdin_put_script(dest: &str, opts: &PutOptions) -> String {
         }
         None => lines.push(format!(
             "if [ -e {d} ]; then chmod --reference={d} \"$t\"; chown --reference={d} \"$t\" 2>/dev/null || :; \
-             else chmod 644 \"$t\"; fi"
+             else chmod =rw \"$t\"; fi"
         )),
     }
     lines.extend(ownership_commands("\"$t\"", opts));
@@ -166,13 +169,13 @@ mod tests {
         let opts = PutOptions { mode: Some(0o640), owner: Some("app".into()), group: None, r#become: None };
         let s = stdin_put_script("/srv/my app/conf", &opts);
         assert!(s.starts_with("set -eC\nt='/srv/my app/.conf.baton-tmp-"), "{s}");
-        assert!(s.contains("umask 077\ncat > \"$t\"\nchmod 640 \"$t\""), "{s}");
+        assert!(s.contains("(umask 077 && : > \"$t\")\ncat >> \"$t\"\nchmod 640 \"$t\""), "{s}");
         assert!(s.contains("chown --reference='/srv/my app/conf'"), "{s}");
         assert!(s.contains("chown -- app \"$t\""), "{s}");
         assert!(s.ends_with("mv -f -- \"$t\" '/srv/my app/conf'"), "{s}");
         let keep = stdin_put_script("/etc/x", &PutOptions::default());
         assert!(keep.contains("chmod --reference=/etc/x \"$t\""), "{keep}");
-        assert!(keep.contains("else chmod 644 \"$t\"; fi"), "{keep}");
+        assert!(keep.contains("else chmod =rw \"$t\"; fi"), "{keep}");
     }
 
     #[test]

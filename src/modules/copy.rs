@@ -28,6 +28,7 @@ use serde_json::Map;
 
 use super::fileinfo::{self, Attrs, Checksum, Facts, FileInfo, HostFacts, Kind, Probe, Target};
 use super::mode::{Mode, default_mode};
+use super::one_trip_write::{self, OneTrip};
 use super::plan::{Diff, Plan, Step};
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::connection::quote::quote;
@@ -583,6 +584,39 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
                 payload.checksum()
             ),
         ));
+    }
+    // The usual single-file write decides on the host whether the bytes differ and writes
+    // them in the same round trip.
+    if !is_dir_src
+        && !p.dest.ends_with('/')
+        && !matches!(p.source, Source::Remote(_))
+        && let Some(Entry::File { payload, mode, .. }) = entries.first()
+    {
+        let w = Write {
+            dest: dest.clone(),
+            payload: payload.clone(),
+            attrs: p.attrs.clone(),
+            source_mode: Some(*mode),
+            backup: p.backup,
+            force: p.force,
+            validate: p.validate.clone(),
+        };
+        let mut data = Map::new();
+        data.insert("dest".into(), dest.clone().into());
+        if let Source::Local(src) = &p.source {
+            data.insert("src".into(), src.clone().into());
+        }
+        data.insert("checksum".into(), payload.checksum().into());
+        if let Payload::Bytes(b) = payload {
+            data.insert("md5sum".into(), fileinfo::md5_hex(b).into());
+        }
+        data.insert("state".into(), "file".into());
+        if let OneTrip::Done(mut result) = one_trip_write::write(ctx, &w, data).await? {
+            if result.status == Status::Failed {
+                result.data.insert("dest".into(), dest.into());
+            }
+            return Ok(result);
+        }
     }
     // One round trip: dest, where a file would land inside it, dest's parent, and for a
     // remote source the source itself. A tree is listed where it may land.

@@ -29,6 +29,7 @@ pub mod hostname;
 pub mod http_client;
 pub mod lineinfile;
 pub mod mode;
+pub mod one_trip_write;
 pub mod package;
 pub mod ping;
 pub mod plan;

@@ -202,7 +202,9 @@ fn handshake_reason(e: &russh::Error) -> String {
     }
 }
 
-/// russh's defaults (algorithms untouched), except that host key algorithms already recorded
+/// russh's defaults (algorithms untouched: the hybrid post-quantum `mlkem768x25519-sha256`
+/// first, OpenSSH 10's default, then `curve25519-sha256`; AEAD ciphers; no SHA-1 key
+/// exchange), except that host key algorithms already recorded
 /// for this host in known_hosts are asked for first, as OpenSSH does, so a host known by its
 /// ECDSA key is not refused for offering ed25519.
 fn client_config(known: &KnownHosts, lookup: &str) -> client::Config {
@@ -280,5 +282,23 @@ impl Connection for SshConnection {
         }
         let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Speed is never bought by offering weaker algorithms: the key exchange a host gets is
+    /// the strongest both sides know, post-quantum hybrid first.
+    #[test]
+    fn the_strongest_key_exchange_is_offered_first_and_no_weak_one_at_all() {
+        let config = client_config(&KnownHosts::default(), "web1");
+        let kex: Vec<&str> = config.preferred.kex.iter().map(|k| k.as_ref()).collect();
+        assert_eq!(kex.first(), Some(&"mlkem768x25519-sha256"), "{kex:?}");
+        assert_eq!(kex.get(1), Some(&"curve25519-sha256"), "{kex:?}");
+        assert!(!kex.iter().any(|k| k.ends_with("sha1") || *k == "none"), "{kex:?}");
+        let ciphers: Vec<&str> = config.preferred.cipher.iter().map(|c| c.as_ref()).collect();
+        assert!(!ciphers.iter().any(|c| c.contains("cbc") || *c == "none"), "{ciphers:?}");
     }
 }

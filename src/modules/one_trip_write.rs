@@ -16,7 +16,7 @@
 use serde_json::{Map, Value};
 
 use super::copy::{self, Payload, Write, WriteState};
-use super::fileinfo::{self, Checksum, Probe};
+use super::fileinfo::{self, Probe};
 use super::mode::Mode;
 use super::plan::Plan;
 use super::{ModuleCtx, ModuleError};
@@ -57,7 +57,8 @@ pub fn script(dest: &str, sum: &str, opts: &PutOptions) -> String {
     let dir = copy::dirname(dest);
     let parent = quote(&dir);
     let install = stdin_put_script(dest, opts);
-    let probe = fileinfo::script(&[Probe::new(dest).checksum(Some(Checksum::Sha1))]);
+    // No checksum: the bytes are known to be the payload's either way.
+    let probe = fileinfo::script(&[Probe::new(dest)]);
     format!(
         "if [ -d {q} ] || ! [ -d {parent} ]; then exit {FALL_BACK}; fi\n\
          if [ -f {q} ] && ! [ -L {q} ] && [ -r {q} ] && [ \"$(sha1sum < {q})\" = '{sum}  -' ]; then \
@@ -80,7 +81,8 @@ pub async fn write(
     };
     let opts =
         PutOptions { mode, owner: w.attrs.owner.clone(), group: w.attrs.group.clone(), r#become: None };
-    let line = script(&w.dest, &w.payload.checksum(), &opts);
+    let sum = w.payload.checksum();
+    let line = script(&w.dest, &sum, &opts);
     let out = ctx.exec_with(Command { cmd: line, stdin: Some(bytes.clone()), ..Command::default() }).await?;
     if out.rc == Some(FALL_BACK) {
         return Ok(OneTrip::General);
@@ -102,9 +104,10 @@ pub async fn write(
         Ok(f) => f,
         Err(_) => return Ok(OneTrip::General),
     };
-    let Some(info) = facts.get(0, &w.dest).cloned() else {
+    let Some(mut info) = facts.get(0, &w.dest).cloned() else {
         return Ok(OneTrip::General);
     };
+    info.checksum = Some(sum);
     // The bytes are right now; the planner decides what is left (mode, owner, group).
     let state =
         WriteState { host: facts.host.clone(), dest: Some(info.clone()), parent_exists: true, before: None };
@@ -151,7 +154,7 @@ mod tests {
             s.contains("[ \"$(sha1sum < /srv/app/app.env)\" = 'abc123  -' ]; then echo same; else ("),
             "{s}"
         );
-        assert!(s.contains("chmod 640 \"$t\""), "{s}");
+        assert!(s.contains("(umask 137 && cat > \"$t\")"), "{s}");
         assert!(s.contains(") || exit 1; echo wrote; fi\n"), "{s}");
     }
 

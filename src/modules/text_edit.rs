@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::copy::{self, Payload, Write, WriteState};
-use super::fileinfo::{self, Attrs, Checksum, Kind, Probe};
+use super::fileinfo::{self, Attrs, Kind, Probe};
 use super::plan::{Diff, Plan};
 use super::{ModuleArgs, ModuleCtx, ModuleError};
 use crate::event::{Status, TaskResult};
@@ -71,16 +71,17 @@ pub async fn run(
     edit: impl FnOnce(&[u8], bool) -> Result<Edit, String>,
 ) -> Result<TaskResult, ModuleError> {
     let parent = copy::dirname(&t.path);
-    let probes = [
-        Probe::new(&t.path).follow(true).checksum(Some(Checksum::Sha1)).clock(t.backup),
-        Probe::new(&parent),
-    ];
+    // No checksum on the host: the text comes back anyway.
+    let probes = [Probe::new(&t.path).follow(true).clock(t.backup)];
     // The state and the current text in one round trip.
     let (facts, content) = match fileinfo::read_with_content(ctx, &probes, &t.path).await? {
         Ok(f) => f,
         Err(msg) => return Ok(TaskResult::failed(msg)),
     };
-    let current = facts.get(0, &probes[0].path).cloned();
+    let mut current = facts.get(0, &probes[0].path).cloned();
+    if let (Some(c), Some(text)) = (current.as_mut(), content.as_ref()) {
+        c.checksum = Some(fileinfo::sha1_hex(text));
+    }
     if current.as_ref().is_some_and(|c| c.kind == Kind::Dir) {
         return Ok(TaskResult::failed(format!("Path {} is a directory !", t.path)));
     }
@@ -111,12 +112,11 @@ pub async fn run(
         edit.after.as_ref().is_some_and(|a| *a != before) || current.is_none() && edit.after.is_some();
     let after = edit.after.clone().unwrap_or_else(|| before.clone());
     let mut plan = Plan::default();
-    let parent_exists = facts.get(1, &probes[1].path).is_some_and(|i| i.kind == Kind::Dir);
-    if current.is_none() && !parent_exists && content_changed {
-        plan.exec(
-            "create the directory",
-            format!("mkdir -p -- {}", crate::connection::quote::quote(&parent)),
-        );
+    if current.is_none() && content_changed {
+        // Decided on the host, where a test costs no process and a probe would cost one on
+        // every run for what only a new file needs.
+        let q = crate::connection::quote::quote(&parent);
+        plan.exec("create the parent directory if missing", format!("[ -d {q} ] || mkdir -p -- {q}"));
     }
     let write = Write {
         dest: t.path.clone(),

@@ -130,8 +130,11 @@ def tools(inventory, hosts, vars_, n, facts):
         for name, addr, port in hosts) + "]\n")
     ssh = (f"ssh -q -i {key} -o UserKnownHostsFile={kh} -o StrictHostKeyChecking=yes -o BatchMode=yes "
            f"-o IdentitiesOnly=yes")
-    floor = ("fail=0; " + " ".join(f"{ssh} -p {port} root@{addr} 'sh -s' < {BENCH}/floor.sh & " for _, addr, port in hosts)
-             + "for p in $(jobs -p); do wait $p || fail=1; done; exit $fail")
+    # `$!` per client: `$(jobs -p)` is a subshell with no jobs, so nothing would be waited for
+    # (the clients' CPU time would go uncounted and a failing host unnoticed).
+    floor = ("fail=0; pids=; " + " ".join(f"{ssh} -p {port} root@{addr} 'sh -s' < {BENCH}/floor.sh & pids=\"$pids $!\"; "
+                                          for _, addr, port in hosts)
+             + "for p in $pids; do wait $p || fail=1; done; exit $fail")
     return {
         "baton": ([str(BATON), "play", str(BENCH / "webhost.yml"), "-i", str(inventory)] + gather, None, None),
         "ansible": ([str(VENV / "bin" / "ansible-playbook"), str(BENCH / "webhost.yml"), "-i", str(inventory)] + gather, env, None),

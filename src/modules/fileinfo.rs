@@ -298,10 +298,21 @@ pub fn relative<'a>(root: &str, entry: &'a str) -> Option<&'a str> {
     entry.strip_prefix(prefix.as_str())
 }
 
-const FIELDS: usize = 18;
+/// The output is a stream of NUL-terminated fields: three of host facts, then tagged records.
+/// `R` and 18 fields: a whole record (an entry of a tree, or a path given as a shell word).
+/// `S` / `L` and 13 fields: what `stat` / `stat -L` says of a path, for every listed path in ONE
+/// process. `X` and 7 fields: which probe found that path, and the rest of its record.
+const STAT_FIELDS: usize = 13;
+const EXTRA_FIELDS: usize = 7;
+const RECORD_FIELDS: usize = 18;
 
-/// The shell function that prints one record: `e INDEX PATH FOLLOW ALGO`.
-const RECORD_FN: &str = r#"e() { if [ "$3" = 1 ]; then s='stat -L'; else s=stat; fi; printf '%s\0' "$1"; $s --printf '%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0' -- "$2" || exit 3; if [ "$3" != 1 ] && [ -L "$2" ]; then readlink -- "$2"; printf '\0'; readlink -f -- "$2"; printf '\0'; else printf '\0\0'; fi; if [ -n "$4" ] && [ -f "$2" ] && [ -r "$2" ] && { [ "$3" = 1 ] || [ ! -L "$2" ]; }; then "$4" < "$2" || exit 3; fi; printf '\0'; a=; [ -r "$2" ] && a=${a}r; [ -w "$2" ] && a=${a}w; [ -x "$2" ] && a=${a}x; printf '%s\0' "$a"; }"#;
+/// `stat`'s format: the path first, as given, so its line in a batch is found by name.
+const STAT_FORMAT: &str = r"%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0";
+
+/// The shell functions: `t PATH FOLLOW ALGO` prints link target, real path, checksum and
+/// access (builtins, except `readlink` for a link and the checksum tool when asked);
+/// `x INDEX PATH FOLLOW ALGO` an `X` record; `e INDEX PATH FOLLOW ALGO` an `R` record.
+const RECORD_FN: &str = r#"t() { if [ "$2" != 1 ] && [ -L "$1" ]; then readlink -- "$1"; printf '\0'; readlink -f -- "$1"; printf '\0'; else printf '\0\0'; fi; if [ -n "$3" ] && [ -f "$1" ] && [ -r "$1" ] && { [ "$2" = 1 ] || [ ! -L "$1" ]; }; then "$3" < "$1" || exit 3; fi; printf '\0'; a=; [ -r "$1" ] && a=${a}r; [ -w "$1" ] && a=${a}w; [ -x "$1" ] && a=${a}x; printf '%s\0' "$a"; }; x() { printf 'X\0%s\0%s\0%s\0' "$1" "$3" "$2"; t "$2" "$3" "$4"; }; e() { if [ "$3" = 1 ]; then s='stat -L'; else s=stat; fi; printf 'R\0%s\0' "$1"; $s --printf '%n\0%f\0%u\0%g\0%U\0%G\0%s\0%X\0%Y\0%Z\0%i\0%h\0%d\0' -- "$2" || exit 3; t "$2" "$3" "$4"; }"#;
 
 /// The host facts that open the output: pid, clock, umask (`umask` prints its own line, as a
 /// command substitution would cost a process).
@@ -309,28 +320,50 @@ const HEADER: &str = r#"printf '%s\0' "$$" "$(date +%Y-%m-%d@%H:%M:%S)"; umask; 
 /// The same without the clock.
 const HEADER_NO_CLOCK: &str = r#"printf '%s\0\0' "$$"; umask; printf '\0'"#;
 
-/// The shell line that reports on every probe.
+/// The shell test for "this probe has something to report".
+fn exists_test(p: &Probe) -> String {
+    let path = quote(&p.path);
+    if p.links_only && p.follow {
+        // A dangling link has nothing to follow.
+        format!("[ -L {path} ] && [ -e {path} ]")
+    } else if p.links_only {
+        format!("[ -L {path} ]")
+    } else if p.follow {
+        format!("[ -e {path} ]")
+    } else {
+        format!("{{ [ -e {path} ] || [ -L {path} ]; }}")
+    }
+}
+
+/// The shell line that reports on every probe. Every path that is there goes to one `stat`
+/// (one for followed links): on a busy fleet a process per path is what a probe costs.
 pub fn script(probes: &[Probe]) -> String {
     let mut s = String::from(RECORD_FN);
     s.push_str("; ");
     s.push_str(if probes.iter().any(|p| p.clock) { HEADER } else { HEADER_NO_CLOCK });
+    for (follow, tag, stat) in [(false, 'S', "stat"), (true, 'L', "stat -L")] {
+        s.push_str("; set --");
+        let mut listed: Vec<&str> = Vec::new();
+        for p in probes.iter().filter(|p| !p.recurse && p.follow == follow) {
+            if listed.contains(&p.path.as_str()) {
+                continue;
+            }
+            listed.push(&p.path);
+            s.push_str(&format!("; if {}; then set -- \"$@\" {}; fi", exists_test(p), quote(&p.path)));
+        }
+        if !listed.is_empty() {
+            s.push_str(&format!(
+                "; if [ $# -gt 0 ]; then {stat} --printf '{tag}\\0{STAT_FORMAT}' -- \"$@\" || exit 3; fi"
+            ));
+        }
+    }
     for (i, p) in probes.iter().enumerate() {
         let path = quote(&p.path);
         let follow = if p.follow { "1" } else { "0" };
         let algo = p.checksum.map_or("''", Checksum::tool);
-        let exists = if p.links_only && p.follow {
-            // A dangling link has nothing to follow.
-            format!("[ -L {path} ] && [ -e {path} ]")
-        } else if p.links_only {
-            format!("[ -L {path} ]")
-        } else if p.follow {
-            format!("[ -e {path} ]")
-        } else {
-            format!("{{ [ -e {path} ] || [ -L {path} ]; }}")
-        };
-        s.push_str(&format!("; if {exists}; then "));
+        s.push_str(&format!("; if {}; then ", exists_test(p)));
         if p.recurse {
-            // `find` starts a new shell per batch of entries; it gets the same function.
+            // `find` starts a new shell per batch of entries; it gets the same functions.
             let inner = format!("{RECORD_FN}; for f; do e {i} \"$f\" 0 {algo}; done");
             s.push_str(&format!(
                 "if [ -d {path} ] && ! [ -L {path} ]; then find {path} -exec sh -c {} sh {{}} + || exit 3; \
@@ -338,7 +371,7 @@ pub fn script(probes: &[Probe]) -> String {
                 quote(&inner)
             ));
         } else {
-            s.push_str(&format!("e {i} {path} {follow} {algo}"));
+            s.push_str(&format!("x {i} {path} {follow} {algo}"));
         }
         s.push_str("; fi");
     }
@@ -360,8 +393,9 @@ pub fn parse(out: &[u8]) -> Result<Facts, String> {
     if fields.last() == Some(&"") {
         fields.pop();
     }
-    if fields.len() < 3 || !(fields.len() - 3).is_multiple_of(FIELDS) {
-        return Err(format!("unexpected file facts output ({} fields)", fields.len()));
+    let bad = || format!("unexpected file facts output ({} fields)", fields.len());
+    if fields.len() < 3 {
+        return Err(bad());
     }
     let num = |s: &str, what: &str| -> Result<i64, String> {
         s.trim().parse::<i64>().map_err(|_| format!("unexpected {what} `{s}` in file facts"))
@@ -372,38 +406,75 @@ pub fn parse(out: &[u8]) -> Result<Facts, String> {
         umask: u32::from_str_radix(fields[2].trim(), 8)
             .map_err(|_| format!("unexpected umask `{}`", fields[2]))?,
     };
-    let mut entries = Vec::new();
-    for r in fields[3..].chunks(FIELDS) {
-        let raw = u32::from_str_radix(r[2], 16).map_err(|_| format!("unexpected mode `{}`", r[2]))?;
-        let unsigned = |i: usize, what: &str| num(r[i], what).map(|n| u64::try_from(n).unwrap_or(0));
-        let id = |i: usize, what: &str| num(r[i], what).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-        let kind = Kind::from_raw_mode(raw);
-        let strip_nl = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
-        entries.push(FileInfo {
-            probe: usize::try_from(num(r[0], "probe")?).unwrap_or(0),
-            path: r[1].to_string(),
-            kind,
-            mode: raw & super::mode::MODE_BITS,
-            uid: id(3, "uid")?,
-            gid: id(4, "gid")?,
-            owner: r[5].to_string(),
-            group: r[6].to_string(),
-            size: unsigned(7, "size")?,
-            atime: num(r[8], "atime")?,
-            mtime: num(r[9], "mtime")?,
-            ctime: num(r[10], "ctime")?,
-            inode: unsigned(11, "inode")?,
-            nlink: unsigned(12, "nlink")?,
-            dev: unsigned(13, "dev")?,
-            link_target: (kind == Kind::Link).then(|| strip_nl(r[14])),
-            real_path: (kind == Kind::Link && !r[15].is_empty()).then(|| strip_nl(r[15])),
-            checksum: r[16].split_whitespace().next().map(str::to_string),
-            readable: r[17].contains('r'),
-            writeable: r[17].contains('w'),
-            executable: r[17].contains('x'),
-        });
+    // Whole records, `stat` lines by (followed, path), and the probes' halves of records.
+    let mut records: Vec<Vec<&str>> = Vec::new();
+    let mut stats: std::collections::HashMap<(bool, &str), &[&str]> = std::collections::HashMap::new();
+    let mut extras: Vec<&[&str]> = Vec::new();
+    let mut at = 3;
+    while at < fields.len() {
+        let tag = fields[at];
+        let len = match tag {
+            "R" => RECORD_FIELDS,
+            "S" | "L" => STAT_FIELDS,
+            "X" => EXTRA_FIELDS,
+            _ => return Err(bad()),
+        };
+        let body = fields.get(at + 1..at + 1 + len).ok_or_else(bad)?;
+        match tag {
+            "R" => records.push(body.to_vec()),
+            "X" => extras.push(body),
+            _ => {
+                stats.insert((tag == "L", body[0]), body);
+            }
+        }
+        at += 1 + len;
     }
+    for x in extras {
+        // index, followed, path | link target, real path, checksum, access
+        let stat = stats.get(&(x[1] == "1", x[2])).ok_or_else(bad)?;
+        let mut record = Vec::with_capacity(RECORD_FIELDS);
+        record.push(x[0]);
+        record.extend_from_slice(stat);
+        record.extend_from_slice(&x[3..]);
+        records.push(record);
+    }
+    let mut entries = records.iter().map(|r| entry(r, &num)).collect::<Result<Vec<_>, _>>()?;
+    // Probe order, each tree in the order `find` walked it.
+    entries.sort_by_key(|e| e.probe);
     Ok(Facts { host, entries })
+}
+
+/// One 18-field record: probe index, the 13 `stat` fields, link target, real path, checksum,
+/// access.
+fn entry(r: &[&str], num: &dyn Fn(&str, &str) -> Result<i64, String>) -> Result<FileInfo, String> {
+    let raw = u32::from_str_radix(r[2], 16).map_err(|_| format!("unexpected mode `{}`", r[2]))?;
+    let unsigned = |i: usize, what: &str| num(r[i], what).map(|n| u64::try_from(n).unwrap_or(0));
+    let id = |i: usize, what: &str| num(r[i], what).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let kind = Kind::from_raw_mode(raw);
+    let strip_nl = |s: &str| s.strip_suffix('\n').unwrap_or(s).to_string();
+    Ok(FileInfo {
+        probe: usize::try_from(num(r[0], "probe")?).unwrap_or(0),
+        path: r[1].to_string(),
+        kind,
+        mode: raw & super::mode::MODE_BITS,
+        uid: id(3, "uid")?,
+        gid: id(4, "gid")?,
+        owner: r[5].to_string(),
+        group: r[6].to_string(),
+        size: unsigned(7, "size")?,
+        atime: num(r[8], "atime")?,
+        mtime: num(r[9], "mtime")?,
+        ctime: num(r[10], "ctime")?,
+        inode: unsigned(11, "inode")?,
+        nlink: unsigned(12, "nlink")?,
+        dev: unsigned(13, "dev")?,
+        link_target: (kind == Kind::Link).then(|| strip_nl(r[14])),
+        real_path: (kind == Kind::Link && !r[15].is_empty()).then(|| strip_nl(r[15])),
+        checksum: r[16].split_whitespace().next().map(str::to_string),
+        readable: r[17].contains('r'),
+        writeable: r[17].contains('w'),
+        executable: r[17].contains('x'),
+    })
 }
 
 /// Runs the probes on the host. The outer error is the connection's; the inner one is a
@@ -650,7 +721,7 @@ mod tests {
 
     fn record(probe: usize, path: &str, raw: &str, target: &str, sum: &str) -> String {
         format!(
-            "{probe}\0{path}\0{raw}\01000\0100\0deploy\0users\042\01\02\03\0555\01\02049\0{target}\0{}\0{sum}\0rw\0",
+            "R\0{probe}\0{path}\0{raw}\01000\0100\0deploy\0users\042\01\02\03\0555\01\02049\0{target}\0{}\0{sum}\0rw\0",
             if target.is_empty() { "" } else { "/real" }
         )
     }
@@ -679,12 +750,37 @@ mod tests {
         let facts = parse(b"1\0now\x00022\0").unwrap();
         assert!(facts.entries.is_empty());
         assert!(parse(b"1\0now\x00022\0x\0").is_err());
+        // An `X` record whose path `stat` did not report.
+        assert!(parse(b"1\0now\x00022\0X\x000\x000\0/a\0\0\0\0rw\0").is_err());
+    }
+
+    #[test]
+    fn one_stat_serves_every_probe_of_a_path() {
+        let stat = |tag: &str, path: &str, raw: &str| {
+            format!("{tag}\0{path}\0{raw}\00\00\0root\0root\07\01\02\03\09\01\02049\0")
+        };
+        let out = format!(
+            "9\0\0022\0{}{}X\00\00\0/l\0t\0/t\0\0rw\0X\01\01\0/l\0\0\0abc  -\n\0r\0X\02\00\0/l\0t\0/t\0\0rw\0",
+            stat("S", "/l", "a1ff"),
+            stat("L", "/l", "81a4")
+        );
+        let facts = parse(out.as_bytes()).unwrap();
+        let kinds: Vec<_> = facts.entries.iter().map(|e| (e.probe, e.kind)).collect();
+        assert_eq!(kinds, [(0, Kind::Link), (1, Kind::File), (2, Kind::Link)]);
+        assert_eq!(facts.get(1, "/l").unwrap().checksum.as_deref(), Some("abc"));
+        assert_eq!(facts.get(0, "/l").unwrap().link_target.as_deref(), Some("t"));
     }
 
     #[test]
     fn script_quotes_paths_and_asks_for_checksums() {
         let s = script(&[Probe::new("/a b/").checksum(Some(Checksum::Sha256)).follow(true)]);
-        assert!(s.contains("if [ -e '/a b' ]; then e 0 '/a b' 1 sha256sum; fi"), "{s}");
+        assert!(s.contains("if [ -e '/a b' ]; then set -- \"$@\" '/a b'; fi"), "{s}");
+        assert!(s.contains("then stat -L --printf 'L\\0%n"), "{s}");
+        assert!(s.contains("if [ -e '/a b' ]; then x 0 '/a b' 1 sha256sum; fi"), "{s}");
+        let s =
+            script(&[Probe::new("/a"), Probe::new("/b"), Probe::new("/a").checksum(Some(Checksum::Sha1))]);
+        assert_eq!(s.matches("stat --printf").count(), 1, "{s}");
+        assert_eq!(s.matches("set -- \"$@\" /a;").count(), 1, "{s}");
         let s = script(&[Probe::new("/d").recurse(true)]);
         assert!(s.contains("find /d -exec sh -c"), "{s}");
     }
@@ -701,6 +797,9 @@ mod tests {
             Probe::new(format!("{root}/")).recurse(true).checksum(Some(Checksum::Sha1)),
             Probe::new(format!("{root}/link")).follow(true).checksum(Some(Checksum::Sha1)),
             Probe::new(format!("{root}/missing")),
+            Probe::new(format!("{root}/sub")),
+            Probe::new(format!("{root}/sub/f\n1")).checksum(Some(Checksum::Sha1)),
+            Probe::new(format!("{root}/link")),
         ];
         let out = std::process::Command::new("sh").arg("-c").arg(script(&probes)).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -720,6 +819,19 @@ mod tests {
         assert_eq!((followed.kind, followed.size), (Kind::File, 1));
         assert_eq!(followed.checksum.as_deref(), Some(sha1_hex(b"x").as_str()));
         assert_eq!(facts.tree(2).count(), 0);
+        assert_eq!(facts.get(3, &format!("{root}/sub")).map(|e| e.kind), Some(Kind::Dir));
+        let plain = facts.get(4, &format!("{root}/sub/f\n1")).unwrap();
+        assert_eq!((plain.kind, plain.checksum.as_deref()), (Kind::File, Some(sha1_hex(b"x").as_str())));
+        let unfollowed = facts.get(5, &format!("{root}/link")).unwrap();
+        assert_eq!((unfollowed.kind, unfollowed.link_target.as_deref()), (Kind::Link, Some("sub/f\n1")));
+        assert_eq!(facts.entries.iter().filter(|e| e.probe >= 3).count(), 3);
+        // Every path outside the tree went to one `stat` and one `stat -L`.
+        let traced = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("stat() {{ echo called >&2; command stat \"$@\"; }}; {}", script(&probes[1..])))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&traced.stderr).matches("called").count(), 2);
     }
 
     #[test]

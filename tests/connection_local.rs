@@ -16,6 +16,13 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+fn have_sudo() -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", "command -v sudo"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn sudo_to(user: &str) -> Become {
     Become { method: BecomeMethod::Sudo, user: user.into(), password: None }
 }
@@ -101,8 +108,10 @@ async fn put_is_atomic_sets_mode_and_get_reads_back() {
 
 #[tokio::test]
 async fn become_runs_as_another_user_with_env_and_cwd() {
-    if !is_root() {
-        eprintln!("SKIPPED: become_runs_as_another_user_with_env_and_cwd: needs root for sudo -n");
+    if !is_root() || !have_sudo() {
+        eprintln!(
+            "SKIPPED: become_runs_as_another_user_with_env_and_cwd: needs root and `sudo` (apt install sudo)"
+        );
         return;
     }
     let conn = LocalConnection::new();

@@ -43,7 +43,11 @@ fn git_clones_follows_the_branch_moves_to_tags_and_keeps_local_changes() {
         );
     }
     let v1 = commit(&lab, 0, "v1");
-    sh(&lab, 0, "cd /tmp/work && git tag -a v1 -m v1 && git push -q origin v1");
+    sh(
+        &lab,
+        0,
+        "cd /tmp/work && git -c user.name=t -c user.email=t@example.invalid tag -a v1 -m v1 && git push -q origin v1",
+    );
     commit(&lab, 1, "v1");
 
     let book = |version: &str, force: bool| {

@@ -298,4 +298,5 @@ corpus! {
     service => "33_service.yml",
     http => "34_http.yml",
     file_loops => "35_file_loops.yml",
+    template_options => "36_template_options.yml",
 }

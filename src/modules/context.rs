@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::connection::{Become, Command, ConnError, Connection, ExecOutput};
+use crate::template::FileOptions;
 
 /// Which search path a controller-side file is looked up in (Ansible's `files/`, `templates/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +24,8 @@ pub trait Controller: Send + Sync {
     /// returned as they are; relative ones are searched as [`SearchKind`] says.
     fn find(&self, kind: SearchKind, name: &str) -> Result<PathBuf, String>;
     /// Renders template text (read from `path`, for messages and `template_path`) with the
-    /// host's variables.
-    fn render(&self, path: &std::path::Path, text: &str) -> Result<String, String>;
+    /// host's variables and the file's whitespace settings.
+    fn render(&self, path: &std::path::Path, text: &str, opts: &FileOptions) -> Result<String, String>;
 }
 
 /// Paths relative to the current directory; templates render with no variables but the
@@ -42,10 +43,10 @@ impl Controller for Cwd {
         }
     }
 
-    fn render(&self, path: &std::path::Path, text: &str) -> Result<String, String> {
+    fn render(&self, path: &std::path::Path, text: &str, opts: &FileOptions) -> Result<String, String> {
         let templater = crate::template::Templater::new();
         let vars = minijinja::Value::from_serialize(serde_json::Map::new());
-        templater.render_file(&path.display().to_string(), text, &vars).map_err(|e| e.to_string())
+        templater.render_file_with(&path.display().to_string(), text, &vars, opts).map_err(|e| e.to_string())
     }
 }
 

@@ -44,6 +44,7 @@ pub static MODULE: ModuleDef = ModuleDef {
         "content",
         "dest",
         "directory_mode",
+        "follow",
         "force",
         "group",
         "local_follow",
@@ -81,6 +82,8 @@ pub struct Params {
     pub force: bool,
     pub validate: Option<String>,
     pub local_follow: bool,
+    /// A symbolic link at `dest` is written through (to what it points at), not replaced.
+    pub follow: bool,
     /// The sha1 the source must have (Ansible's `checksum`).
     pub checksum: Option<String>,
 }
@@ -126,6 +129,7 @@ impl Params {
             force: args.bool(m, "force")?.unwrap_or(true),
             validate,
             local_follow: args.bool(m, "local_follow")?.unwrap_or(true),
+            follow: args.bool(m, "follow")?.unwrap_or(false),
             checksum: args.str(m, "checksum")?,
         })
     }
@@ -554,8 +558,8 @@ pub fn plan(
 }
 
 async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, ModuleError> {
-    let p = Params::parse(&args)?;
-    let dest = fileinfo::trim_slashes(&p.dest);
+    let mut p = Params::parse(&args)?;
+    let mut dest = fileinfo::trim_slashes(&p.dest);
     // Local sources are read first: a missing file fails before the host is asked anything.
     let (is_dir_src, mut entries) = match &p.source {
         Source::Content(c) => (
@@ -584,6 +588,17 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
                 payload.checksum()
             ),
         ));
+    }
+    // `follow: yes`: a link at dest is written through, so everything after works on its target.
+    if p.follow && !p.dest.ends_with('/') {
+        match followed(ctx, &dest).await? {
+            Ok(Some(real)) => {
+                p.dest.clone_from(&real);
+                dest = real;
+            }
+            Ok(None) => {}
+            Err(msg) => return Ok(failed(&p, msg)),
+        }
     }
     // The usual single-file write decides on the host whether the bytes differ and writes
     // them in the same round trip.
@@ -742,6 +757,20 @@ fn state_from(facts: &Facts, dest: &str) -> State {
         existing,
         before: None,
     }
+}
+
+/// Where a symbolic link at `dest` leads, for `follow: yes`: `None` unless dest is a link to
+/// an existing file (a dangling link is replaced by the file, as Ansible does).
+async fn followed(ctx: &ModuleCtx<'_>, dest: &str) -> Result<Result<Option<String>, String>, ModuleError> {
+    let d = quote(dest);
+    let out =
+        ctx.exec(format!("if [ -L {d} ] && [ -e {d} ] && ! [ -d {d} ]; then readlink -f -- {d}; fi")).await?;
+    if !out.success() {
+        return Ok(Err(format!("cannot follow the link {dest}: {}", out.stderr_str().trim())));
+    }
+    let text = out.stdout_str();
+    let path = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(Ok((!path.is_empty()).then(|| path.to_string())))
 }
 
 fn failed(p: &Params, msg: String) -> TaskResult {

@@ -7,12 +7,15 @@
 //! ```
 //!
 //! The source is looked up in the role's `templates/`, then `templates/` beside the playbook
-//! (see [`super::SearchKind::Templates`]).
+//! (see [`super::SearchKind::Templates`]). Whitespace is Ansible's: `trim_blocks` on,
+//! `lstrip_blocks` off, the trailing newline kept, unless the task's parameters or the file's
+//! `#jinja2:` first line say otherwise. `follow: yes` writes through a symbolic link at `dest`.
 
 use serde_json::Value;
 
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, SearchKind};
 use crate::event::TaskResult;
+use crate::template::FileOptions;
 
 pub static MODULE: ModuleDef = ModuleDef {
     name: "template",
@@ -42,7 +45,12 @@ pub static MODULE: ModuleDef = ModuleDef {
 };
 
 /// Parameters passed on to `copy` as they are.
-const PASSED_ON: &[&str] = &["backup", "dest", "force", "group", "mode", "owner", "validate"];
+const PASSED_ON: &[&str] = &["backup", "dest", "follow", "force", "group", "mode", "owner", "validate"];
+
+/// `output_encoding`: Baton writes what it renders as utf-8, so only utf-8's names are taken.
+fn is_utf8(encoding: &str) -> bool {
+    matches!(encoding.to_ascii_lowercase().replace('_', "-").as_str(), "utf-8" | "utf8")
+}
 
 /// `newline_sequence`: `\n` (default), `\r\n` or `\r`.
 pub fn newlines(text: &str, sequence: Option<&str>) -> Result<String, String> {
@@ -70,6 +78,22 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
             });
         }
     }
+    let mut opts = FileOptions {
+        trim_blocks: args.bool(m, "trim_blocks")?.unwrap_or(true),
+        lstrip_blocks: args.bool(m, "lstrip_blocks")?.unwrap_or(false),
+        newline_sequence: args.str(m, "newline_sequence")?,
+        ..FileOptions::default()
+    };
+    if let Some(encoding) = args.str(m, "output_encoding")?
+        && !is_utf8(&encoding)
+    {
+        return Err(ModuleError::BadArgs {
+            module: m.into(),
+            message: format!(
+                "`output_encoding: {encoding}` is not supported (templates are written as utf-8)"
+            ),
+        });
+    }
     let path = match ctx.controller.find(SearchKind::Templates, &src) {
         Ok(p) => p,
         Err(msg) => return Ok(TaskResult::failed(msg)),
@@ -80,11 +104,15 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
             return Ok(TaskResult::failed(format!("cannot read the template `{}`: {e}", path.display())));
         }
     };
-    let rendered = match ctx.controller.render(&path, &text) {
+    let body = match opts.apply_header(&text) {
+        Ok(body) => body,
+        Err(msg) => return Ok(TaskResult::failed(format!("{msg} ({}:1)", path.display()))),
+    };
+    let rendered = match ctx.controller.render(&path, body, &opts) {
         Ok(r) => r,
         Err(msg) => return Ok(TaskResult::failed(msg)),
     };
-    let rendered = match newlines(&rendered, args.str(m, "newline_sequence")?.as_deref()) {
+    let rendered = match newlines(&rendered, opts.newline_sequence.as_deref()) {
         Ok(r) => r,
         Err(message) => return Err(ModuleError::BadArgs { module: m.into(), message }),
     };
@@ -123,6 +151,14 @@ mod tests {
         assert_eq!(newlines("a\nb\n", Some("\\r\\n")).unwrap(), "a\r\nb\r\n");
         assert_eq!(newlines("a\r\nb", Some("\\r")).unwrap(), "a\rb");
         assert!(newlines("a", Some("x")).is_err());
+    }
+
+    #[test]
+    fn only_utf8_is_an_output_encoding() {
+        for e in ["utf-8", "UTF-8", "utf8", "utf_8"] {
+            assert!(is_utf8(e), "{e}");
+        }
+        assert!(!is_utf8("latin-1"));
     }
 
     #[test]

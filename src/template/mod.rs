@@ -9,6 +9,7 @@
 
 pub mod convert;
 pub mod error;
+pub mod file_options;
 pub mod filters;
 pub mod format;
 pub mod literals;
@@ -19,6 +20,7 @@ pub mod version;
 mod yaml_shim;
 
 pub use error::{TemplateError, TemplateErrorKind};
+pub use file_options::FileOptions;
 pub use templater::{OMIT, Templater, is_template};
 
 /// Parses a YAML (or JSON) file into a value; used by `-e @file`.

@@ -6,6 +6,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 
 use super::convert;
 use super::error::{TemplateError, TemplateErrorKind};
+use super::file_options::FileOptions;
 use super::format;
 use super::literals::{close_inline_ifs, keep_backslashes};
 
@@ -85,14 +86,43 @@ impl Templater {
     /// Renders a template file (the `template` module); errors name the file and line, e.g.
     /// ``"`app_port` is undefined (templates/app.conf.j2:3)"``.
     pub fn render_file(&self, name: &str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+        self.render_file_with(name, source, ctx, &FileOptions::default())
+    }
+
+    /// [`Templater::render_file`] with the file's own whitespace settings (the template
+    /// module's `trim_blocks`, `lstrip_blocks`, a `#jinja2:` header). `newline_sequence` is
+    /// the caller's to apply to the result.
+    pub fn render_file_with(
+        &self,
+        name: &str,
+        source: &str,
+        ctx: &Value,
+        opts: &FileOptions,
+    ) -> Result<String, TemplateError> {
         let source = close_inline_ifs(source, false);
         let source = keep_backslashes(&source, false);
-        let result = self.env.template_from_named_str(name, &source).and_then(|t| t.render(ctx));
+        let defaults = FileOptions::default();
+        let same = opts.trim_blocks == defaults.trim_blocks
+            && opts.lstrip_blocks == defaults.lstrip_blocks
+            && opts.keep_trailing_newline == defaults.keep_trailing_newline;
+        // Other settings are rare: a copy of the environment for them, not a second one kept.
+        let own_env;
+        let env = if same {
+            &self.env
+        } else {
+            let mut env = self.env.clone();
+            env.set_trim_blocks(opts.trim_blocks);
+            env.set_lstrip_blocks(opts.lstrip_blocks);
+            env.set_keep_trailing_newline(opts.keep_trailing_newline);
+            own_env = env;
+            &own_env
+        };
+        let result = env.template_from_named_str(name, &source).and_then(|t| t.render(ctx));
         result.map_err(|e| {
             let line = e.line();
             let err = self.name_undefined(TemplateError::from_minijinja(&e, &source), &source, ctx, false);
             match line {
-                Some(line) => err.at(format!("{name}:{line}")),
+                Some(line) => err.at(format!("{name}:{}", line + opts.header_lines)),
                 None => err.at(name.to_string()),
             }
         })
@@ -498,6 +528,24 @@ mod unit {
         let t = Templater::new();
         assert_eq!(t.render_str("{% if flag %}\nyes\n{% endif %}\n", &ctx()).unwrap(), "yes\n");
         assert_eq!(t.render_str("{{ name }}\n", &ctx()).unwrap(), "web\n");
+    }
+
+    #[test]
+    fn a_file_may_keep_its_block_lines_strip_their_indent_or_drop_its_last_newline() {
+        let t = Templater::new();
+        let src = "a\n  {% if flag %}\n  b\n  {% endif %}\n";
+        let with = |trim_blocks, lstrip_blocks, keep_trailing_newline| {
+            let opts =
+                FileOptions { trim_blocks, lstrip_blocks, keep_trailing_newline, ..FileOptions::default() };
+            t.render_file_with("a.j2", src, &ctx(), &opts).unwrap()
+        };
+        assert_eq!(with(true, false, true), "a\n    b\n  ");
+        assert_eq!(with(true, true, true), "a\n  b\n");
+        assert_eq!(with(false, false, true), "a\n  \n  b\n  \n");
+        assert_eq!(with(false, true, true), "a\n\n  b\n\n");
+        assert_eq!(with(false, true, false), "a\n\n  b\n");
+        // The shared environment is left as it was.
+        assert_eq!(t.render_file("a.j2", src, &ctx()).unwrap(), "a\n    b\n  ");
     }
 
     #[test]

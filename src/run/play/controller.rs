@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::scope::RoleCtx;
 use crate::modules::{Controller, SearchKind};
+use crate::template::FileOptions;
 use crate::vars::{HostVars, Layer};
 
 pub struct TaskController {
@@ -61,7 +62,7 @@ impl Controller for TaskController {
         Err(format!("could not find or access `{name}` on the controller (searched {})", searched.join(", ")))
     }
 
-    fn render(&self, path: &Path, text: &str) -> Result<String, String> {
+    fn render(&self, path: &Path, text: &str, opts: &FileOptions) -> Result<String, String> {
         let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         let vars =
             self.vars.with_vars(Layer::Defaults, [("ansible_managed".to_string(), json!("Ansible managed"))]);
@@ -76,7 +77,7 @@ impl Controller for TaskController {
         );
         self.vars
             .templater()
-            .render_file(&path.display().to_string(), text, &vars.context())
+            .render_file_with(&path.display().to_string(), text, &vars.context(), opts)
             .map_err(|e| e.to_string())
     }
 }

@@ -515,36 +515,44 @@ pub async fn read(ctx: &ModuleCtx<'_>, probes: &[Probe]) -> Result<Result<Facts,
     }))
 }
 
-/// Marks where [`read_with_content`]'s file content starts in the output.
-const CONTENT_MARK: &[u8] = b"\n__baton_content__\n";
+/// Marks where [`read_then`]'s extra output starts.
+const THEN_MARK: &[u8] = b"\n__baton_then__\n";
+
+/// Like [`read`], and in the same round trip the shell snippet `then` (which may `exit 1`
+/// with a message on stderr to fail); returns the facts and what `then` printed. One command
+/// where a probe and a second look would be two.
+pub async fn read_then(
+    ctx: &ModuleCtx<'_>,
+    probes: &[Probe],
+    then: &str,
+    what: &str,
+) -> Result<Result<(Facts, Vec<u8>), String>, ModuleError> {
+    let line = format!("{}\nprintf '\\n__baton_then__\\n'; {then}", script(probes));
+    let out = ctx.exec(line).await?;
+    if !out.success() {
+        let why = out.stderr_str();
+        let why = why.trim();
+        return Ok(Err(if why.is_empty() { format!("cannot read {what}") } else { why.to_string() }));
+    }
+    let Some(at) = out.stdout.windows(THEN_MARK.len()).rposition(|w| w == THEN_MARK) else {
+        return Ok(Err(format!("unexpected output while reading {what}")));
+    };
+    Ok(parse(&out.stdout[..at]).map(|facts| (facts, out.stdout[at + THEN_MARK.len()..].to_vec())))
+}
 
 /// Like [`read`], and in the same round trip the content of `path` when it is a regular file
-/// (base64 on the wire, so any bytes survive): one command where a probe and a download
-/// would be two.
+/// (base64 on the wire, so any bytes survive).
 pub async fn read_with_content(
     ctx: &ModuleCtx<'_>,
     probes: &[Probe],
     path: &str,
 ) -> Result<Result<(Facts, Option<Vec<u8>>), String>, ModuleError> {
     let q = quote(path);
-    let line = format!(
-        "{}\nprintf '\\n__baton_content__\\n'; if [ -f {q} ]; then base64 -w0 < {q} || exit 1; fi",
-        script(probes)
-    );
-    let out = ctx.exec(line).await?;
-    if !out.success() {
-        let why = out.stderr_str();
-        let why = why.trim();
-        return Ok(Err(if why.is_empty() { format!("cannot read {path}") } else { why.to_string() }));
-    }
-    let Some(at) = out.stdout.windows(CONTENT_MARK.len()).rposition(|w| w == CONTENT_MARK) else {
-        return Ok(Err("unexpected output while reading the file".into()));
-    };
-    let facts = match parse(&out.stdout[..at]) {
-        Ok(f) => f,
+    let then = format!("if [ -f {q} ]; then base64 -w0 < {q} || exit 1; fi");
+    let (facts, encoded) = match read_then(ctx, probes, &then, path).await? {
+        Ok(x) => x,
         Err(e) => return Ok(Err(e)),
     };
-    let encoded = &out.stdout[at + CONTENT_MARK.len()..];
     let content =
         if encoded.iter().all(u8::is_ascii_whitespace) && facts.get(0, &trim_slashes(path)).is_none() {
             None

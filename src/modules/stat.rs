@@ -7,14 +7,17 @@
 //!   when: conf.stat.exists and conf.stat.isreg
 //! ```
 //!
-//! One [`fileinfo`] round trip; `get_mime` and `get_attributes` are accepted and ignored
-//! (no `file`/`lsattr` is assumed on the host), so `mimetype` and `attributes` are not reported.
+//! One [`fileinfo`] round trip. With `get_mime` (the default, as in Ansible) the same command
+//! asks the host's `file` for `mimetype` and `charset`, both `unknown` where `file` is not
+//! installed. `get_attributes` is accepted and ignored (no `lsattr` is assumed on the host),
+//! so `attributes` is not reported.
 
 use serde_json::{Map, Value, json};
 
 use super::fileinfo::{self, Checksum, FileInfo, Kind, Probe};
 use super::mode::format_mode;
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
+use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
 
 pub static MODULE: ModuleDef = ModuleDef {
@@ -30,6 +33,7 @@ pub struct Params {
     pub path: String,
     pub follow: bool,
     pub checksum: Option<Checksum>,
+    pub get_mime: bool,
 }
 
 impl Params {
@@ -50,6 +54,7 @@ impl Params {
             path,
             follow: args.bool(m, "follow")?.unwrap_or(false),
             checksum: get_checksum.then_some(algo),
+            get_mime: args.bool(m, "get_mime")?.unwrap_or(true),
         })
     }
 }
@@ -117,12 +122,26 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     // The path as given: `stat` reports on `dir/` as the directory, not a trimmed name.
     let probe = Probe::new(&p.path).follow(p.follow).checksum(p.checksum);
     let probed = probe.path.clone();
-    let facts = match fileinfo::read(ctx, &[probe]).await? {
-        Ok(f) => f,
-        Err(msg) => return Ok(TaskResult::failed(msg)),
+    let (facts, mime) = if p.get_mime {
+        match fileinfo::read_then(ctx, &[probe], &mime_script(&probed), &p.path).await? {
+            Ok((facts, out)) => (facts, Some(parse_mime(&out))),
+            Err(msg) => return Ok(TaskResult::failed(msg)),
+        }
+    } else {
+        match fileinfo::read(ctx, &[probe]).await? {
+            Ok(f) => (f, None),
+            Err(msg) => return Ok(TaskResult::failed(msg)),
+        }
     };
     let stat = match facts.get(0, &probed) {
-        Some(info) => stat_dict(&p.path, info),
+        Some(info) => {
+            let mut d = stat_dict(&p.path, info);
+            if let Some((mimetype, charset)) = mime {
+                d.insert("mimetype".into(), mimetype.into());
+                d.insert("charset".into(), charset.into());
+            }
+            d
+        }
         None => {
             let mut d = Map::new();
             d.insert("exists".into(), false.into());
@@ -132,6 +151,30 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     let mut r = TaskResult::new(Status::Ok);
     r.data.insert("stat".into(), Value::Object(stat));
     Ok(r)
+}
+
+/// Asks `file` for the type and encoding of an existing path, if the host has `file`. Like
+/// Ansible, on the path itself even with `follow` (a link is `inode/symlink`).
+fn mime_script(path: &str) -> String {
+    let q = quote(path);
+    format!(
+        "if {{ [ -e {q} ] || [ -L {q} ]; }} && command -v file >/dev/null 2>&1; then \
+         file -b --mime-type --mime-encoding -- {q} 2>/dev/null || :; fi"
+    )
+}
+
+/// `text/plain; charset=us-ascii` → (`text/plain`, `us-ascii`); anything else is unknown,
+/// as Ansible reports it.
+fn parse_mime(out: &[u8]) -> (String, String) {
+    let text = String::from_utf8_lossy(out);
+    let unknown = || ("unknown".to_string(), "unknown".to_string());
+    let Some((mimetype, charset)) = text.trim().split_once(';') else {
+        return unknown();
+    };
+    match charset.split_once('=') {
+        Some((_, c)) if !mimetype.trim().is_empty() => (mimetype.trim().to_string(), c.trim().to_string()),
+        _ => unknown(),
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +217,37 @@ mod tests {
             (d["lnk_target"].clone(), d["lnk_source"].clone(), d["islnk"].clone()),
             (json!("../y"), json!("/y"), json!(true))
         );
+    }
+
+    #[test]
+    fn file_s_answer_gives_mimetype_and_charset() {
+        let own = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(parse_mime(b"text/plain; charset=us-ascii\n"), own("text/plain", "us-ascii"));
+        assert_eq!(parse_mime(b"inode/symlink; charset=binary\n"), own("inode/symlink", "binary"));
+        assert_eq!(parse_mime(b""), own("unknown", "unknown"), "no `file` on the host");
+        assert!(mime_script("/a b").contains("file -b --mime-type --mime-encoding -- '/a b'"));
+    }
+
+    /// The script as a host's `sh` runs it: this machine's `file`, if it has one.
+    #[test]
+    fn the_mime_script_runs_under_sh() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        std::fs::write(&f, "hello\n").unwrap();
+        let path = f.display().to_string();
+        let out = std::process::Command::new("sh").arg("-c").arg(mime_script(&path)).output().unwrap();
+        assert!(out.status.success());
+        let has_file = std::process::Command::new("sh").args(["-c", "command -v file"]).output().unwrap();
+        let want =
+            if has_file.status.success() { ("text/plain", "us-ascii") } else { ("unknown", "unknown") };
+        let got = parse_mime(&out.stdout);
+        assert_eq!((got.0.as_str(), got.1.as_str()), want);
+        let missing = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(mime_script(&format!("{path}.nope")))
+            .output()
+            .unwrap();
+        assert_eq!((missing.status.success(), missing.stdout.len()), (true, 0));
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! - unarchive: { src: /tmp/site.zip, dest: /srv/www, remote_src: true, exclude: [docs/*] }
 //! ```
 //!
+//! With `remote_src` and a URL as `src`, the host downloads the archive first (curl or wget,
+//! `validate_certs` honoured) into a private temp dir, removed after, as Ansible does.
+//!
 //! Idempotence as Ansible decides it: tar's own `--diff` compares the archive with the
 //! directory (missing files, mtime, size, contents, mode unless `mode` is given, owner when
 //! root extracts); for zip the listing's names and sizes are compared with what is on disk.
@@ -14,7 +17,7 @@
 
 use serde_json::json;
 
-use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, SearchKind};
+use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError, SearchKind, http_client};
 use crate::connection::quote::quote;
 use crate::connection::{PutOptions, PutSource};
 use crate::event::{Status, TaskResult};
@@ -93,6 +96,8 @@ pub struct Params {
     pub owner: Option<String>,
     pub group: Option<String>,
     pub keep_newer: bool,
+    /// For a URL `src`: whether the server's certificate must be valid.
+    pub validate_certs: bool,
 }
 
 impl Params {
@@ -121,6 +126,7 @@ impl Params {
             owner: args.str(m, "owner")?,
             group: args.str(m, "group")?,
             keep_newer: args.bool(m, "keep_newer")?.unwrap_or(false),
+            validate_certs: args.bool(m, "validate_certs")?.unwrap_or(true),
         })
     }
 }
@@ -323,22 +329,36 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
             return Ok(r);
         }
     }
-    let format = Format::of(&p.src);
-    let (archive, temp_dir) = if p.remote_src {
+    let url = p.remote_src && http_client::is_url(&p.src);
+    // A URL's format is in its last path segment, not in a query string.
+    let format = Format::of(&if url { http_client::url_filename(&p.src) } else { p.src.clone() });
+    let (archive, temp_dir) = if url {
+        let dir = match temp_dir(ctx).await? {
+            Ok(d) => d,
+            Err(msg) => return Ok(TaskResult::failed(msg)),
+        };
+        match download(ctx, &p, &dir).await {
+            Ok(Ok(path)) => (path, Some(dir)),
+            Ok(Err(msg)) => {
+                let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
+                return Ok(TaskResult::failed(msg));
+            }
+            Err(e) => {
+                let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
+                return Err(e);
+            }
+        }
+    } else if p.remote_src {
         (p.src.clone(), None)
     } else {
         let local = match ctx.controller.find(SearchKind::Files, &p.src) {
             Ok(l) => l,
             Err(e) => return Ok(TaskResult::failed(format!("could not find or access `{}`: {e}", p.src))),
         };
-        let dir = ctx.exec("mktemp -d \"${TMPDIR:-/tmp}/.baton-unarchive-XXXXXX\"").await?;
-        if !dir.success() {
-            return Ok(TaskResult::failed(format!(
-                "cannot make a temp dir on the host: {}",
-                dir.stderr_str().trim()
-            )));
-        }
-        let dir = dir.stdout_str().trim().to_string();
+        let dir = match temp_dir(ctx).await? {
+            Ok(d) => d,
+            Err(msg) => return Ok(TaskResult::failed(msg)),
+        };
         let name = local.file_name().map_or_else(|| "archive".into(), |n| n.to_string_lossy().into_owned());
         let remote = format!("{dir}/{name}");
         let opts = PutOptions { mode: Some(0o600), r#become: ctx.r#become.clone(), ..PutOptions::default() };
@@ -353,6 +373,39 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
     }
     result
+}
+
+/// A private temp dir on the host for the archive.
+async fn temp_dir(ctx: &ModuleCtx<'_>) -> Result<Result<String, String>, ModuleError> {
+    let dir = ctx.exec("mktemp -d \"${TMPDIR:-/tmp}/.baton-unarchive-XXXXXX\"").await?;
+    if !dir.success() {
+        return Ok(Err(format!("cannot make a temp dir on the host: {}", dir.stderr_str().trim())));
+    }
+    Ok(Ok(dir.stdout_str().trim().to_string()))
+}
+
+/// Has the host download `p.src` into `dir`; returns the archive's path there.
+async fn download(ctx: &ModuleCtx<'_>, p: &Params, dir: &str) -> Result<Result<String, String>, ModuleError> {
+    let path = format!("{dir}/{}", http_client::url_filename(&p.src));
+    let mut request = http_client::Request::get(&p.src, 10);
+    request.validate_certs = p.validate_certs;
+    let d = quote(dir);
+    let line = format!(
+        "{}; o={}; h={d}/.headers; ef={d}/.errors; {}",
+        http_client::SHELL_FNS,
+        quote(&path),
+        request.fragment()
+    );
+    let out = ctx.exec(line).await?;
+    let sections = match http_client::Sections::parse(&out.stdout) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(format!("Failure downloading {}: {e}", p.src))),
+    };
+    let response = http_client::Response::from_sections(&sections, &p.src);
+    if !(200..300).contains(&response.status) {
+        return Ok(Err(format!("Failure downloading {}, {}", p.src, response.msg())));
+    }
+    Ok(Ok(path))
 }
 
 async fn unpack(
@@ -439,6 +492,14 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(Format::of(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn a_url_s_format_is_in_its_path() {
+        let name = http_client::url_filename("https://h/dl/app-1.2.tar.gz?token=x.zip");
+        assert_eq!(Format::of(&name), Format::Tar(Some('z')));
+        let p = params(json!({"src": "https://h/a.tgz", "dest": "/d", "validate_certs": false}));
+        assert!(!p.validate_certs);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use serde_json::{Map, Value};
 
 use super::fileinfo::{self, AttrChange, Attrs, Facts, FileInfo, HostFacts, Kind, Probe, Target};
-use super::plan::{Diff, Plan};
+use super::plan::{Diff, Plan, Step};
 use super::{ModuleArgs, ModuleCtx, ModuleDef, ModuleError};
 use crate::connection::quote::quote;
 use crate::event::{Status, TaskResult};
@@ -298,7 +298,8 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
         }
         FileState::Directory => match effective {
             None => {
-                plan.exec("mkdir", format!("mkdir -p -- {q}"));
+                // `[ -d ]` first: a loop's prelude may have made it already (see run_loop).
+                plan.exec("mkdir", format!("[ -d {q} ] || mkdir -p -- {q}"));
                 created = true;
                 // Ansible gives the parents it creates the same mode and owner as the path.
                 targets.extend(s.missing_parents.iter().map(|d| Target {
@@ -504,7 +505,7 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
         Err(failure) => return Ok(failure),
     };
     let (result, after) = decided.item.plan.apply_then(ctx, decided.item.data, &decided.item.then).await?;
-    finish(ctx, &p, decided.changed, result, after).await
+    finish(ctx, &p, decided.changed, result, after.map(|a| (a, 0))).await
 }
 
 /// A whole loop of `file` tasks on one host in two round trips: one probe for every item's
@@ -541,12 +542,16 @@ async fn run_loop(
     // Decide every item against the shared probe; an item that cannot be planned fails alone.
     let mut slots: Vec<Result<Result<TaskResult, ModuleError>, bool>> = Vec::with_capacity(params.len());
     let mut batch = Vec::new();
+    let mut new_dirs: Vec<String> = Vec::new();
     let mut start = 0;
     for (p, probes) in params.iter().zip(&per_item) {
         let mine = facts.slice(start, probes.len());
         start += probes.len();
         match decide(p, probes, &mine) {
             Ok(Ok(d)) => {
+                if d.item.plan.steps.iter().any(|s| matches!(s, Step::Exec { what, .. } if what == "mkdir")) {
+                    new_dirs.push(quote(&fileinfo::trim_slashes(&p.path)).into_owned());
+                }
                 slots.push(Err(d.changed));
                 batch.push(d.item);
             }
@@ -554,17 +559,29 @@ async fn run_loop(
             Err(e) => slots.push(Ok(Err(e))),
         }
     }
-    let mut applied = super::plan::apply_all(ctx, batch).await?.into_iter();
+    // Directories the items create are made by one `mkdir` before the items run.
+    let prelude =
+        if new_dirs.len() > 1 { format!("mkdir -p -- {}", new_dirs.join(" ")) } else { String::new() };
+    // One read-back for every item that changes (one `stat` for all their paths), item k's
+    // path as probe k.
+    let changing: Vec<&Params> =
+        params.iter().zip(&slots).filter(|(_, s)| s.is_err()).map(|(p, _)| p).collect();
+    let then = fileinfo::script(&changing.iter().map(|p| again(p)).collect::<Vec<_>>());
+    let applied = super::plan::apply_all(ctx, batch, &super::plan::Shared { prelude, then }).await?;
+    let shared = applied.shared;
+    let mut applied = applied.items.into_iter().enumerate();
     let mut out = Vec::with_capacity(params.len());
     for (p, slot) in params.iter().zip(slots) {
         match slot {
             Ok(done) => out.push(done),
             Err(changed) => {
-                let Some((result, after)) = applied.next() else {
+                let Some((k, (result, after))) = applied.next() else {
                     out.push(Ok(failed(p, "the batched change reported nothing for this item".into())));
                     continue;
                 };
-                out.push(finish(ctx, p, changed, result, after).await);
+                out.push(
+                    finish(ctx, p, changed, result, after.map(|a| (a, if shared { k } else { 0 }))).await,
+                );
             }
         }
     }
@@ -632,19 +649,20 @@ async fn finish(
     p: &Params,
     changed: bool,
     mut result: TaskResult,
-    after: Option<Vec<u8>>,
+    after: Option<(Vec<u8>, usize)>,
 ) -> Result<TaskResult, ModuleError> {
     if result.status == Status::Failed {
         result.data.insert("path".into(), p.path.clone().into());
         return Ok(result);
     }
     if changed && !ctx.check_mode {
-        let facts = match after {
-            Some(out) => fileinfo::parse(&out),
-            None => fileinfo::read(ctx, &[again(p)]).await?,
+        // The read-back, and which of its probes is this item's.
+        let (facts, k) = match after {
+            Some((out, k)) => (fileinfo::parse(&out), k),
+            None => (fileinfo::read(ctx, &[again(p)]).await?, 0),
         };
         if let Ok(facts) = facts {
-            let mut fresh = data(p, facts.get(0, &p.path));
+            let mut fresh = data(p, facts.get(k, &p.path));
             if let Some(d) = result.data.remove("diff") {
                 fresh.insert("diff".into(), d);
             }
@@ -728,7 +746,7 @@ mod tests {
                 "new directory with mode and missing parents",
                 json!({"path": "/srv/app", "state": "directory", "mode": "0750"}),
                 State { missing_parents: vec!["/srv".into()], ..State::default() },
-                vec!["mkdir -p -- /srv/app", "chmod 00750 -- /srv /srv/app"],
+                vec!["[ -d /srv/app ] || mkdir -p -- /srv/app", "chmod 00750 -- /srv /srv/app"],
             ),
             (
                 "existing directory, same mode",

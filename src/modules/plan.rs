@@ -206,10 +206,18 @@ pub struct Item {
 /// its own so that a failing item stops only itself, as separate tasks would; returns each
 /// item's result and read-back, in order. With more than one upload among them, each plan is
 /// applied on its own.
+///
+/// When the items go out together, `shared.prelude` runs first: work the items share done in
+/// one process (one `mkdir` for every directory) that each item's own steps then find done;
+/// its output and failure are ignored (an item whose part failed fails in its own steps).
+/// `shared.then`, when given, replaces every item's own read-back: it runs once after all
+/// items, and each item that went through gets its whole output. [`Applied::shared`] says
+/// which kind of read-back the items got.
 pub async fn apply_all(
     ctx: &ModuleCtx<'_>,
     items: Vec<Item>,
-) -> Result<Vec<(TaskResult, Option<Vec<u8>>)>, ModuleError> {
+    shared: &Shared,
+) -> Result<Applied, ModuleError> {
     let busy = items.iter().filter(|it| !it.plan.is_empty()).count();
     let uploads: usize = items.iter().map(|it| it.plan.uploads()).sum();
     if ctx.check_mode || busy < 2 || uploads > 1 {
@@ -217,9 +225,13 @@ pub async fn apply_all(
         for it in items {
             out.push(it.plan.apply_then(ctx, it.data, &it.then).await?);
         }
-        return Ok(out);
+        return Ok(Applied { items: out, shared: false });
     }
+    let prelude = &shared.prelude;
     let mut line = String::new();
+    if !prelude.is_empty() {
+        line.push_str(&format!("{{ {prelude}\n}} </dev/null >/dev/null 2>&1 || :\n"));
+    }
     let mut stdin = None;
     let mut pending = Vec::with_capacity(items.len());
     for (k, it) in items.into_iter().enumerate() {
@@ -228,7 +240,7 @@ pub async fn apply_all(
             pending.push((result, None));
             continue;
         }
-        let script = it.plan.script(&it.then);
+        let script = it.plan.script(if shared.then.is_empty() { &it.then } else { "" });
         if script.stdin.is_some() {
             stdin = script.stdin;
         }
@@ -238,8 +250,16 @@ pub async fn apply_all(
         ));
         pending.push((result, Some(script.whats)));
     }
+    if !shared.then.is_empty() {
+        line.push_str(&format!("echo {SHARED_THEN}\n{}\n", shared.then));
+    }
     let out = ctx.exec_with(Command { cmd: line, stdin, ..Command::default() }).await?;
     let stderr = out.stderr_str();
+    let mark = format!("{SHARED_THEN}\n");
+    let shared_out = (!shared.then.is_empty())
+        .then(|| out.stdout.windows(mark.len()).rposition(|w| w == mark.as_bytes()))
+        .flatten()
+        .map(|at| out.stdout[at + mark.len()..].to_vec());
     let mut results = Vec::with_capacity(pending.len());
     for (k, (result, whats)) in pending.into_iter().enumerate() {
         let Some(whats) = whats else {
@@ -248,10 +268,29 @@ pub async fn apply_all(
         };
         let (rc, stdout) = item_stdout(&out.stdout, k);
         let err = item_stderr(&stderr, k);
-        results.push(outcome(result, rc == Some(0), stdout, &err, &whats));
+        let (result, after) = outcome(result, rc == Some(0), stdout, &err, &whats);
+        let after = if shared.then.is_empty() { after } else { after.and(shared_out.clone()) };
+        results.push((result, after));
     }
-    Ok(results)
+    Ok(Applied { items: results, shared: !shared.then.is_empty() })
 }
+
+/// What a loop's items share when [`apply_all`] sends them together.
+#[derive(Debug, Default)]
+pub struct Shared {
+    pub prelude: String,
+    pub then: String,
+}
+
+/// [`apply_all`]'s answer: each item's result and read-back, in order; `shared` when the
+/// read-backs are [`Shared::then`]'s output rather than each item's own `then`.
+pub struct Applied {
+    pub items: Vec<(TaskResult, Option<Vec<u8>>)>,
+    pub shared: bool,
+}
+
+/// Marks where [`Shared::then`]'s output starts.
+const SHARED_THEN: &str = "__baton_shared_then__";
 
 /// Item `k`'s stdout in [`apply_all`]'s output, and its subshell's exit status (`None` when
 /// the command ended before it).

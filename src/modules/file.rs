@@ -299,7 +299,7 @@ pub fn plan(p: &Params, s: &State) -> Result<Plan, ModuleError> {
         FileState::Directory => match effective {
             None => {
                 // `[ -d ]` first: a loop's prelude may have made it already (see run_loop).
-                plan.exec("mkdir", format!("[ -d {q} ] || mkdir -p -- {q}"));
+                plan.exec(MKDIR, format!("[ -d {q} ] || mkdir -p -- {q}"));
                 created = true;
                 // Ansible gives the parents it creates the same mode and owner as the path.
                 targets.extend(s.missing_parents.iter().map(|d| Target {
@@ -508,6 +508,9 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     finish(ctx, &p, decided.changed, result, after.map(|a| (a, 0))).await
 }
 
+/// What a step that creates the directory is called: a loop makes all of them in one prelude.
+const MKDIR: &str = "mkdir";
+
 /// A whole loop of `file` tasks on one host in two round trips: one probe for every item's
 /// paths, one command for every item's changes and read-backs. Items that could see each
 /// other's changes (the same path, one inside another, links, a relative path) run one by one,
@@ -549,7 +552,7 @@ async fn run_loop(
         start += probes.len();
         match decide(p, probes, &mine) {
             Ok(Ok(d)) => {
-                if d.item.plan.steps.iter().any(|s| matches!(s, Step::Exec { what, .. } if what == "mkdir")) {
+                if d.item.plan.steps.iter().any(|s| matches!(s, Step::Exec { what, .. } if what == MKDIR)) {
                     new_dirs.push(quote(&fileinfo::trim_slashes(&p.path)).into_owned());
                 }
                 slots.push(Err(d.changed));

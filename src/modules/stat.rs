@@ -122,16 +122,10 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
     // The path as given: `stat` reports on `dir/` as the directory, not a trimmed name.
     let probe = Probe::new(&p.path).follow(p.follow).checksum(p.checksum);
     let probed = probe.path.clone();
-    let (facts, mime) = if p.get_mime {
-        match fileinfo::read_then(ctx, &[probe], &mime_script(&probed), &p.path).await? {
-            Ok((facts, out)) => (facts, Some(parse_mime(&out))),
-            Err(msg) => return Ok(TaskResult::failed(msg)),
-        }
-    } else {
-        match fileinfo::read(ctx, &[probe]).await? {
-            Ok(f) => (f, None),
-            Err(msg) => return Ok(TaskResult::failed(msg)),
-        }
+    let then = if p.get_mime { mime_script(&probed) } else { String::new() };
+    let (facts, mime) = match fileinfo::read_then(ctx, &[probe], &then, &p.path).await? {
+        Ok((facts, out)) => (facts, p.get_mime.then(|| parse_mime(&out))),
+        Err(msg) => return Ok(TaskResult::failed(msg)),
     };
     let stat = match facts.get(0, &probed) {
         Some(info) => {

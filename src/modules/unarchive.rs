@@ -337,16 +337,13 @@ async fn run(ctx: &ModuleCtx<'_>, args: ModuleArgs) -> Result<TaskResult, Module
             Ok(d) => d,
             Err(msg) => return Ok(TaskResult::failed(msg)),
         };
-        match download(ctx, &p, &dir).await {
-            Ok(Ok(path)) => (path, Some(dir)),
-            Ok(Err(msg)) => {
-                let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
-                return Ok(TaskResult::failed(msg));
-            }
-            Err(e) => {
-                let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
-                return Err(e);
-            }
+        let downloaded = download(ctx, &p, &dir).await;
+        if !matches!(downloaded, Ok(Ok(_))) {
+            let _ = ctx.exec(format!("rm -rf {}", quote(&dir))).await;
+        }
+        match downloaded? {
+            Ok(path) => (path, Some(dir)),
+            Err(msg) => return Ok(TaskResult::failed(msg)),
         }
     } else if p.remote_src {
         (p.src.clone(), None)
